@@ -1,0 +1,264 @@
+"""The Python API: one :class:`Engine` that generates, stylizes, composes, renders and trains.
+
+The CLI and recipes are thin layers over this class, so a script gets exactly what a user at the
+terminal gets: the same validation, the same provenance, the same files.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Iterable, Sequence
+
+from .components import Component, Composer, Generator, Renderer, Stylizer, TrainJob
+from .errors import BadInput, MuseError, UnknownName
+from .io import file_sha256, numbered, prepare_output, resume_path
+from .params import resolve, to_jsonable
+from .plugins import PluginHost, engine_version
+from .works import Work
+
+
+class PluginWarning(UserWarning):
+    """A plugin failed to load or to register; the others still work."""
+
+
+@dataclass
+class Reproduction:
+    """The outcome of making a file's work again from its provenance."""
+
+    original: Work
+    remade: Work
+    identical: bool
+    detail: str
+
+
+def new_seed() -> int:
+    import secrets
+
+    return secrets.randbelow(2**31)
+
+
+class Engine:
+    """The entry point for scripts.
+
+    ``Engine()`` loads the built-in plugins and the third-party ones allowed by
+    ``MUSE_LOAD_PLUGINS``; ``Engine(plugins=[module, ...])`` uses exactly the given plugin objects
+    (what tests and `engine.testing` want).
+    """
+
+    def __init__(self, plugins: Iterable[ModuleType | object] | None = None):
+        self.host = PluginHost(plugins)
+        self._warned = False
+
+    # -- discovery -----------------------------------------------------------------------------
+    def components(self, kind: str | None = None) -> list[Component]:
+        """Registered components, optionally of one kind, sorted by kind and name."""
+        table = self._registry()
+        kinds = [kind] if kind else list(table)
+        if kind and kind not in table:
+            raise UnknownName("component kind", kind, table)
+        return [table[k][name] for k in kinds for name in sorted(table[k])]
+
+    def get(self, kind: str, name: str) -> Component:
+        self._registry()
+        return self.host.get(kind, name)
+
+    def find_trainable(self, name: str) -> Component:
+        """The trainable component called ``name``, whatever its kind."""
+        candidates = {c.name: c for c in self.components() if c.trainable}
+        if name not in candidates:
+            raise UnknownName("trainable model", name, candidates)
+        return candidates[name]
+
+    def find_evaluable(self, name: str) -> Component:
+        candidates = {c.name: c for c in self.components() if c.evaluable}
+        if name not in candidates:
+            raise UnknownName("model with an evaluation", name, candidates)
+        return candidates[name]
+
+    def _registry(self) -> dict[str, dict[str, Component]]:
+        table = self.host.components
+        if self.host.errors and not self._warned:
+            self._warned = True
+            for error in self.host.errors:
+                warnings.warn(error, PluginWarning, stacklevel=3)
+        return table
+
+    # -- making works --------------------------------------------------------------------------
+    def generate(self, name: str, *, seed: int | None = None, n: int | None = None, **params: Any) -> Work | list[Work]:
+        """One work, or a list of ``n`` works whose item i used seed ``seed + i``."""
+        generator = self.get("generator", name)
+        assert isinstance(generator, Generator)
+        values = resolve(generator.params, params, name)
+        base = new_seed() if seed is None else int(seed)
+        seeds = [base + i for i in range(1 if n is None else n)]
+        if n is not None and n < 1:
+            raise MuseError(f"n must be at least 1, got {n}")
+        works = generator.generate_many(values, seeds)
+        works = [self._stamp(generator, work, values, s, []) for work, s in zip(works, seeds)]
+        return works[0] if n is None else works
+
+    def stylize(self, name: str, work: Work, *, seed: int | None = None, **params: Any) -> Work:
+        stylizer = self.get("stylizer", name)
+        assert isinstance(stylizer, Stylizer)
+        if not isinstance(work, stylizer.input):
+            raise MuseError(f"stylizer {name!r} takes a {stylizer.input.kind}, not a {work.kind}")
+        values = resolve(stylizer.params, params, name)
+        seed = new_seed() if seed is None else int(seed)
+        return self._stamp(stylizer, stylizer.stylize(work, values, seed), values, seed, [work])
+
+    def compose(self, name: str, *works: Work, seed: int | None = None, **params: Any) -> Work:
+        composer = self.get("composer", name)
+        assert isinstance(composer, Composer)
+        expected = [t.kind for t in composer.inputs]
+        if [w.kind for w in works] != expected or not all(isinstance(w, t) for w, t in zip(works, composer.inputs)):
+            got = ", ".join(w.kind for w in works) or "nothing"
+            raise MuseError(f"composer {name!r} takes ({', '.join(expected)}), got ({got})")
+        values = resolve(composer.params, params, name)
+        seed = new_seed() if seed is None else int(seed)
+        return self._stamp(composer, composer.compose(list(works), values, seed), values, seed, list(works))
+
+    def _stamp(self, component: Component, work: Work, values: dict, seed: int, inputs: list[Work]) -> Work:
+        """Fill in provenance; a component may already have set extra keys such as ``checkpoint``."""
+        if not isinstance(work, getattr(component, "output", Work)):
+            raise TypeError(f"{component!r} returned a {type(work).__name__}, not the declared {component.output.__name__}")
+        plugin = self.host.owner(component)
+        work.meta = {
+            **work.meta,
+            "muse": engine_version(),
+            "kind": component.kind,
+            "component": component.name,
+            "plugin": plugin,
+            "version": self.host.plugins[plugin].version,
+            "params": to_jsonable(values),
+            "seed": seed,
+            "inputs": [w.meta for w in inputs],
+        }
+        return work
+
+    # -- files ---------------------------------------------------------------------------------
+    def renderer_for(self, work_type: type[Work], suffix: str) -> Renderer:
+        suffix = suffix.lower()
+        matches = [r for r in self.components("renderer") if issubclass(work_type, r.work_type)]
+        for renderer in matches:
+            if suffix in renderer.suffixes:
+                assert isinstance(renderer, Renderer)
+                return renderer
+        valid = sorted({s for r in matches for s in r.suffixes})
+        raise UnknownName(f"file type for a {work_type.kind}:", suffix or "(no suffix)", valid)
+
+    def render(self, work: Work, path: Path | str, *, force: bool = False, **params: Any) -> Path:
+        """Write ``work`` to ``path`` in the format its suffix names; atomic, no silent overwrite."""
+        path = Path(path)
+        renderer = self.renderer_for(type(work), path.suffix)
+        values = resolve(renderer.params, params, f"renderer {renderer.name}")
+        prepare_output(path, force)
+        try:
+            renderer.write(work, path, values)
+        except OSError as error:
+            raise MuseError(f"cannot write {path}: {error.strerror or error}") from None
+        return path
+
+    def render_many(self, works: Sequence[Work], path: Path | str, *, force: bool = False, **params: Any) -> list[Path]:
+        """Render a batch to ``out-000.png, out-001.png...`` (or ``out.png`` for one work)."""
+        paths = numbered(Path(path), len(works))
+        for target in paths:  # refuse before writing anything
+            self.renderer_for(type(works[0]), target.suffix)
+            prepare_output(target, force)
+        return [self.render(w, p, force=force, **params) for w, p in zip(works, paths)]
+
+    def load(self, path: Path | str) -> Work:
+        """Read a file back into a work; files made elsewhere get ``source`` provenance."""
+        path = Path(path)
+        if not path.is_file():
+            raise BadInput(f"{path}: no such file")
+        readers = [r for r in self.components("renderer") if r.readable and path.suffix.lower() in r.suffixes]
+        if not readers:
+            valid = sorted({s for r in self.components("renderer") if r.readable for s in r.suffixes})
+            raise UnknownName("input file type", path.suffix or "(no suffix)", valid)
+        reader = readers[0]
+        assert isinstance(reader, Renderer)
+        try:
+            work = reader.read(path)
+        except MuseError:
+            raise
+        except Exception as error:
+            raise BadInput(f"{path}: cannot read as {reader.work_type.kind} ({type(error).__name__}: {error})") from None
+        if not work.meta:
+            work.meta = {"source": str(path), "sha256": file_sha256(path)}
+        return work
+
+    def info(self, path: Path | str) -> dict[str, Any]:
+        """The provenance embedded in a file (empty for files Muse did not make)."""
+        meta = self.load(path).meta
+        return {} if "source" in meta and "component" not in meta else meta
+
+    # -- provenance ----------------------------------------------------------------------------
+    def rebuild(self, meta: dict[str, Any]) -> Work:
+        """Make a work again from its provenance, rebuilding its inputs first."""
+        if "component" not in meta:
+            source = meta.get("source")
+            if not source or not Path(source).is_file():
+                raise MuseError(f"input file {source!r} is gone; cannot rebuild")
+            if meta.get("sha256") and file_sha256(source) != meta["sha256"]:
+                raise MuseError(f"input file {source} has changed since the work was made")
+            return self.load(source)
+        kind, name, seed, params = meta["kind"], meta["component"], meta["seed"], meta.get("params", {})
+        if kind == "generator":
+            return self.generate(name, seed=seed, **params)  # type: ignore[return-value]
+        inputs = [self.rebuild(m) for m in meta.get("inputs", [])]
+        if kind == "stylizer":
+            return self.stylize(name, inputs[0], seed=seed, **params)
+        if kind == "composer":
+            return self.compose(name, *inputs, seed=seed, **params)
+        raise MuseError(f"cannot rebuild a work made by a {kind}")
+
+    def reproduce(self, path: Path | str) -> Reproduction:
+        original = self.load(path)
+        if "component" not in original.meta:
+            raise MuseError(f"{path} carries no Muse provenance; nothing to reproduce")
+        remade = self.rebuild(original.meta)
+        # Compare through the same file format, so precision the format drops is not a difference.
+        renderer = self.renderer_for(type(remade), Path(path).suffix)
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            copy = Path(folder) / Path(path).name
+            renderer.write(remade, copy, resolve(renderer.params, {}, renderer.name))
+            remade_from_file = self.load(copy)
+        identical = original.same_content(remade_from_file)
+        detail = "identical" if identical else "differs"
+        old, new = original.meta.get("checkpoint"), remade.meta.get("checkpoint")
+        if old != new:
+            detail += f" (checkpoint was {old}, now {new})"
+        return Reproduction(original, remade_from_file, identical, detail)
+
+    # -- training ------------------------------------------------------------------------------
+    def train(self, name: str, *, data: Path | str | None, out: Path | str, seed: int = 0, dry_run: bool = False,
+              resume: bool = True, progress: bool = True, force: bool = False, **params: Any) -> dict[str, Any]:
+        component = self.find_trainable(name)
+        values = resolve(component.train_params, params, f"train {name}")
+        out = Path(out)
+        self.check_train_output(out, resume=resume, force=force)
+        if data is not None and not Path(data).exists():
+            raise BadInput(f"{data}: no such file or folder")
+        job = TrainJob(data=Path(data) if data is not None else None, out=out, params=values, seed=seed,
+                       dry_run=dry_run, resume=resume and not force, progress=progress)
+        return component.train(job)
+
+    @staticmethod
+    def check_train_output(out: Path, *, resume: bool, force: bool) -> None:
+        """A checkpoint is continued (resume state beside it) or replaced (--force), never lost."""
+        resumable = resume_path(out).is_file()
+        if out.exists() and not force and not (resume and resumable):
+            hint = "" if resumable else " (it has no resume state beside it)"
+            raise MuseError(f"{out} already exists{hint}; use --force to train a new model over it")
+
+    def evaluate(self, name: str, *, data: Path | str | None = None, **params: Any) -> dict[str, Any]:
+        component = self.find_evaluable(name)
+        values = resolve(component.eval_params, params, f"eval {name}")
+        if data is not None and not Path(data).exists():
+            raise BadInput(f"{data}: no such file or folder")
+        return component.evaluate(Path(data) if data is not None else None, values)

@@ -1,0 +1,44 @@
+"""Errors a user can act on.
+
+Anything raised as a :class:`MuseError` is shown at the CLI as one line and a non-zero exit;
+everything else is a bug and keeps its traceback behind ``--debug``.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+
+class MuseError(Exception):
+    """A problem with the user's input or environment, explained in one line."""
+
+
+class UnknownName(MuseError, KeyError):
+    """A component, parameter, plugin or format name that does not exist."""
+
+    def __init__(self, what: str, name: str, valid: Iterable[str]):
+        self.what, self.name, self.valid = what, name, sorted(valid)
+        listing = ", ".join(self.valid) if self.valid else "none are installed"
+        super().__init__(f"unknown {what} {name!r}; valid: {listing}")
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.args[0]
+
+
+class ParamError(MuseError, ValueError):
+    """A parameter value of the wrong type or outside its declared range."""
+
+
+class OutputExists(MuseError, FileExistsError):
+    """Refusing to overwrite a file the user did not ask us to replace."""
+
+    def __init__(self, path: object):
+        super().__init__(f"{path} already exists; use --force to overwrite it")
+
+
+class BadInput(MuseError):
+    """An input file or data set that cannot be used, named with the reason."""
+
+
+class PluginError(MuseError):
+    """A plugin that could not be loaded, or two plugins that clash."""

@@ -1,0 +1,140 @@
+"""Parameter declarations: the single description the CLI, recipes, validation and docs read.
+
+A component lists its parameters once, as :class:`Param` objects. ``-p key=value`` strings from
+the CLI, typed values from TOML recipes and keyword arguments from Python all go through
+:func:`resolve`, so a value is checked the same way wherever it comes from.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from .errors import ParamError, UnknownName
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+_TYPES = (int, float, bool, str, Path)
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared parameter.
+
+    ``type`` is one of int, float, bool, str or Path. ``default=None`` makes a parameter optional
+    (the component decides what "not given" means). ``min``/``max`` bound numbers inclusively;
+    ``choices`` restricts strings (and numbers) to a fixed set.
+    """
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[Any, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.type not in _TYPES:
+            raise TypeError(f"Param {self.name!r}: type must be one of int, float, bool, str, Path")
+        if self.default is not None:
+            object.__setattr__(self, "default", self.coerce(self.default))
+
+    def coerce(self, value: Any) -> Any:
+        """Convert ``value`` to this parameter's type and check its range, or raise ParamError."""
+        if value is None:
+            return None
+        converted = self._convert(value)
+        self._check(converted)
+        return converted
+
+    def describe_range(self) -> str:
+        if self.choices is not None:
+            return "one of " + ", ".join(str(c) for c in self.choices)
+        if self.min is not None and self.max is not None:
+            return f"{self.min}..{self.max}"
+        if self.min is not None:
+            return f">= {self.min}"
+        if self.max is not None:
+            return f"<= {self.max}"
+        return ""
+
+    def _convert(self, value: Any) -> Any:
+        kind = self.type
+        try:
+            if kind is bool:
+                if isinstance(value, bool):
+                    return value
+                text = str(value).strip().lower()
+                if text in _TRUE:
+                    return True
+                if text in _FALSE:
+                    return False
+                raise ValueError
+            if kind is int:
+                if isinstance(value, bool):
+                    raise ValueError
+                if isinstance(value, float):
+                    if not value.is_integer():
+                        raise ValueError
+                    return int(value)
+                return int(str(value).strip())
+            if kind is float:
+                if isinstance(value, bool):
+                    raise ValueError
+                number = float(value)
+                if math.isnan(number):
+                    raise ValueError
+                return number
+            if kind is Path:
+                return Path(value).expanduser()
+            return str(value)
+        except (TypeError, ValueError):
+            expected = {bool: "true or false", int: "an integer", float: "a number"}[kind]
+            raise ParamError(f"{self.name}={value!r} is not {expected}") from None
+
+    def _check(self, value: Any) -> None:
+        if self.choices is not None and value not in self.choices:
+            raise ParamError(f"{self.name}={value!r} is not valid; choose {self.describe_range()}")
+        if self.type in (int, float):
+            low = self.min if self.min is not None else -math.inf
+            high = self.max if self.max is not None else math.inf
+            if not low <= value <= high:
+                raise ParamError(f"{self.name}={value} is out of range; valid: {self.describe_range()}")
+
+
+def parse_assignments(items: Iterable[str]) -> dict[str, str]:
+    """Turn CLI ``key=value`` strings into a dict, rejecting malformed items clearly."""
+    values: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ParamError(f"expected key=value, got {item!r}")
+        values[key.strip().replace("-", "_")] = value
+    return values
+
+
+def resolve(declared: Sequence[Param], given: Mapping[str, Any], owner: str) -> dict[str, Any]:
+    """Validate ``given`` against ``declared`` and fill in defaults.
+
+    Unknown keys are an error that lists the valid ones; every error names ``owner`` so a
+    message from a recipe step or a batch says which component complained.
+    """
+    by_name = {p.name: p for p in declared}
+    unknown = [key for key in given if key not in by_name]
+    if unknown:
+        raise UnknownName(f"parameter of {owner}:", unknown[0], by_name)
+    values = {}
+    for param in declared:
+        try:
+            values[param.name] = param.coerce(given[param.name]) if param.name in given else param.default
+        except ParamError as error:
+            raise ParamError(f"{owner}: {error}") from None
+    return values
+
+
+def to_jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameter values as JSON-friendly data (paths become strings) for provenance."""
+    return {key: str(value) if isinstance(value, Path) else value for key, value in values.items()}

@@ -1,0 +1,220 @@
+"""Finding plugins, calling their hooks one by one, and keeping the registry of components.
+
+Built-in plugins (every ``plugins/<name>/plugin.py``) load exactly like third-party ones found
+through the ``muse`` entry-point group. Each hook implementation is called on its own so that a
+plugin which fails to import, or raises in a hook, is recorded under its name and the rest load.
+``MUSE_LOAD_PLUGINS`` limits third-party loading: unset loads all, empty loads none, a comma
+list loads only those (by entry-point or distribution name).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import sys
+import time
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Callable, Iterable
+
+import pluggy
+
+from . import hookspecs
+from .components import KINDS, Component, Renderer
+from .errors import PluginError, UnknownName
+
+ENTRY_POINT_GROUP = "muse"
+BUILTIN_PACKAGE = "plugins"
+REGISTRATION_HOOKS = {
+    "generator": "register_generators",
+    "stylizer": "register_stylizers",
+    "composer": "register_composers",
+    "renderer": "register_renderers",
+}
+
+
+@dataclass
+class PluginInfo:
+    """What `muse plugins` shows about one plugin."""
+
+    name: str
+    version: str
+    source: str  # "builtin" or "entry point (<distribution>)"
+    hooks: list[str] = field(default_factory=list)
+    components: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def builtin(self) -> bool:
+        return self.source == "builtin"
+
+
+def engine_version() -> str:
+    from .version import __version__
+
+    return __version__
+
+
+def _any_muse_entry_points() -> bool:
+    """Whether any installed distribution declares a ``muse`` entry point.
+
+    importlib.metadata costs more to import than the rest of `muse --help`; this quick look at
+    the dist-info folders on sys.path lets the common case (no third-party plugins) skip it.
+    """
+    for folder in sys.path:
+        try:
+            entries = os.scandir(folder or ".")
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                if entry.name.endswith((".dist-info", ".egg-info")):
+                    try:
+                        with open(os.path.join(entry.path, "entry_points.txt"), encoding="utf-8") as handle:
+                            if f"[{ENTRY_POINT_GROUP}]" in handle.read():
+                                return True
+                    except OSError:
+                        continue
+    return False
+
+
+def _tracing() -> bool:
+    return os.environ.get("MUSE_TRACE_PLUGINS", "") not in ("", "0")
+
+
+class PluginHost:
+    """Owns the pluggy manager, plugin metadata, and the component registry built from hooks."""
+
+    def __init__(self, plugins: Iterable[ModuleType | object] | None = None):
+        self.manager = pluggy.PluginManager("muse")
+        self.manager.add_hookspecs(hookspecs)
+        self.plugins: dict[str, PluginInfo] = {}
+        self._components: dict[str, dict[str, Component]] | None = None
+        self._owner: dict[tuple[str, str], str] = {}
+        if plugins is None:
+            self._load_builtins()
+            self._load_entry_points()
+        else:
+            for plugin in plugins:
+                name = getattr(plugin, "__name__", type(plugin).__name__)
+                self._add(plugin, name, engine_version(), "builtin" if name.startswith(BUILTIN_PACKAGE + ".") else "given")
+
+    # -- loading -------------------------------------------------------------------------------
+    def _add(self, plugin: object, name: str, version: str, source: str) -> None:
+        info = PluginInfo(name=name, version=version, source=source)
+        self.plugins[name] = info
+        try:
+            self.manager.register(plugin, name=name)
+        except Exception as error:  # a malformed hookimpl, a duplicate registration
+            info.errors.append(f"cannot register: {error}")
+            return
+        info.hooks = sorted(caller.name for caller in self.manager.get_hookcallers(plugin) or [])
+
+    def _failed(self, name: str, version: str, source: str, error: BaseException) -> None:
+        self.plugins[name] = PluginInfo(name, version, source, errors=[f"failed to load: {_one_line(error)}"])
+
+    def _load_builtins(self) -> None:
+        package = importlib.import_module(BUILTIN_PACKAGE)
+        version = engine_version()
+        for module in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+            if not module.ispkg:
+                continue
+            name = f"{BUILTIN_PACKAGE}.{module.name}"
+            try:
+                plugin = importlib.import_module(f"{name}.plugin")
+            except ModuleNotFoundError as error:
+                if error.name == f"{name}.plugin":
+                    continue  # a helper package with no plugin module
+                self._failed(module.name, version, "builtin", error)
+                continue
+            except Exception as error:
+                self._failed(module.name, version, "builtin", error)
+                continue
+            self._add(plugin, module.name, version, "builtin")
+
+    def _load_entry_points(self) -> None:
+        if not _any_muse_entry_points():
+            return
+        from importlib import metadata
+
+        wanted = os.environ.get("MUSE_LOAD_PLUGINS")
+        allowed = None if wanted is None else {w.strip() for w in wanted.split(",") if w.strip()}
+        for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            dist = getattr(entry, "dist", None)
+            dist_name = dist.metadata["Name"] if dist is not None else entry.name
+            version = dist.version if dist is not None else "?"
+            if allowed is not None and not {entry.name, dist_name} & allowed:
+                continue
+            if entry.name in self.plugins:
+                continue  # the same distribution seen twice on sys.path
+            source = f"entry point ({dist_name})"
+            try:
+                plugin = entry.load()
+            except Exception as error:
+                self._failed(entry.name, version, source, error)
+                continue
+            self._add(plugin, entry.name, version, source)
+
+    # -- calling hooks -------------------------------------------------------------------------
+    def call(self, hook: str, make_kwargs: Callable[[str], dict[str, Any]]) -> None:
+        """Call every implementation of ``hook`` on its own; failures are recorded, not raised."""
+        for impl in getattr(self.manager.hook, hook).get_hookimpls():
+            kwargs = make_kwargs(impl.plugin_name)
+            started = time.perf_counter()
+            try:
+                impl.function(*[kwargs[arg] for arg in impl.argnames])
+            except Exception as error:
+                self.plugins[impl.plugin_name].errors.append(f"{hook} raised {_one_line(error)}")
+            finally:
+                if _tracing():
+                    elapsed = (time.perf_counter() - started) * 1000
+                    print(f"muse: trace {impl.plugin_name}.{hook}({', '.join(kwargs)}) {elapsed:.1f} ms", file=sys.stderr)
+
+    # -- the registry --------------------------------------------------------------------------
+    @property
+    def components(self) -> dict[str, dict[str, Component]]:
+        if self._components is None:
+            self._components = {kind: {} for kind in KINDS}
+            for kind, hook in REGISTRATION_HOOKS.items():
+                self.call(hook, lambda plugin, kind=kind: {"register": self._registrar(kind, plugin)})
+        return self._components
+
+    def _registrar(self, kind: str, plugin: str) -> Callable[[Component], None]:
+        def register(component: Component) -> None:
+            if getattr(component, "kind", None) != kind:
+                raise PluginError(f"{component!r} is not a {kind}")
+            key = self._key(component)
+            table = self._components[kind]  # type: ignore[index]
+            if key in table:
+                other = self._owner[(kind, key)]
+                raise PluginError(f"{kind} {key!r} is registered by both plugin {other!r} and plugin {plugin!r}")
+            table[key] = component
+            self._owner[(kind, key)] = plugin
+            self.plugins[plugin].components.append(f"{kind} {component.name}")
+
+        return register
+
+    @staticmethod
+    def _key(component: Component) -> str:
+        if isinstance(component, Renderer):
+            return f"{component.work_type.kind}:{','.join(component.suffixes)}:{component.name}"
+        return component.name
+
+    def owner(self, component: Component) -> str:
+        return self._owner[(component.kind, self._key(component))]
+
+    def get(self, kind: str, name: str) -> Component:
+        table = self.components[kind]
+        if name not in table:
+            raise UnknownName(kind, name, table)
+        return table[name]
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"plugin {info.name!r}: {error}" for info in self.plugins.values() for error in info.errors]
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")

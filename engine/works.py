@@ -1,0 +1,385 @@
+"""Works: the plain data that components make, transform and render.
+
+A work is pixels, notes, samples or lines, plus ``meta``: a JSON-ready dict that says how it was
+made (component, plugin version, parameters, seed, checkpoint hash, and the meta of the works it
+was made from). Renderers write that dict into the file, so a file can tell its own story.
+
+numpy and pretty_midi are imported inside the functions that need them: `muse --help` and
+`muse list` import this module and must stay fast.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pretty_midi
+
+
+def _html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+@dataclass(eq=False)
+class Work:
+    """Base of every work; ``meta`` is its provenance."""
+
+    kind: ClassVar[str] = "work"
+    default_suffix: ClassVar[str] = ""
+
+    def same_content(self, other: "Work") -> bool:
+        """True when ``other`` holds the same art (meta is ignored)."""
+        raise NotImplementedError
+
+
+@dataclass(eq=False)
+class Image(Work):
+    """An image as a ``(height, width, channels)`` uint8 array with 1, 3 or 4 channels.
+
+    ``frames`` holds further frames of an animation (same shape), written to GIF/WebP.
+    """
+
+    pixels: "np.ndarray"
+    frames: tuple = ()
+    meta: dict = field(default_factory=dict)
+
+    kind: ClassVar[str] = "image"
+    default_suffix: ClassVar[str] = ".png"
+
+    def __post_init__(self) -> None:
+        import numpy as np
+
+        pixels = np.asarray(self.pixels)
+        if pixels.ndim == 2:
+            pixels = pixels[:, :, None]
+        if pixels.ndim != 3 or pixels.shape[2] not in (1, 3, 4):
+            raise ValueError(f"Image pixels must be HxW or HxWxC with C in 1, 3, 4; got {pixels.shape}")
+        if pixels.dtype != np.uint8:
+            raise ValueError(f"Image pixels must be uint8, got {pixels.dtype}")
+        self.pixels = pixels
+        self.frames = tuple(np.asarray(frame, dtype=np.uint8).reshape(pixels.shape) for frame in self.frames)
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def channels(self) -> int:
+        return int(self.pixels.shape[2])
+
+    def to_pil(self, frame: "np.ndarray | None" = None):
+        from PIL import Image as PILImage
+
+        pixels = self.pixels if frame is None else frame
+        mode = {1: "L", 3: "RGB", 4: "RGBA"}[pixels.shape[2]]
+        return PILImage.fromarray(pixels[:, :, 0] if mode == "L" else pixels, mode)
+
+    @classmethod
+    def from_pil(cls, picture, meta: dict | None = None) -> "Image":
+        """An Image from a Pillow image; palette and other modes become RGB(A) or L."""
+        import numpy as np
+
+        if picture.mode not in ("L", "RGB", "RGBA"):
+            has_alpha = "A" in picture.getbands() or "transparency" in picture.info
+            picture = picture.convert("RGBA" if has_alpha else "RGB")
+        return cls(np.asarray(picture, dtype=np.uint8).copy(), meta=dict(meta or {}))
+
+    def same_content(self, other: Work) -> bool:
+        import numpy as np
+
+        return (
+            isinstance(other, Image)
+            and other.pixels.shape == self.pixels.shape
+            and bool(np.array_equal(other.pixels, self.pixels))
+            and len(other.frames) == len(self.frames)
+            and all(np.array_equal(a, b) for a, b in zip(self.frames, other.frames))
+        )
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.to_pil().save(buffer, format="PNG")
+        return buffer.getvalue()
+
+
+@dataclass
+class Note:
+    """A note: MIDI pitch, onset and release in seconds, MIDI velocity."""
+
+    pitch: int
+    start: float
+    end: float
+    velocity: int = 100
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass
+class Track:
+    """One instrument's notes. ``program`` is a General MIDI program (0-127)."""
+
+    notes: list[Note] = field(default_factory=list)
+    program: int = 0
+    is_drum: bool = False
+    name: str = ""
+
+
+@dataclass
+class Lyric:
+    """A syllable or word sung at ``time`` seconds."""
+
+    time: float
+    text: str
+
+
+@dataclass(eq=False)
+class Score(Work):
+    """Music as tracks of timed notes, with tempo (quarter notes per minute), meter, key, lyrics.
+
+    Times are seconds, so a Score is what you hear; ``tempo`` and ``time_signature`` say how to
+    read it as beats and bars. ``key`` is a name such as ``"D minor"`` or None.
+    """
+
+    tracks: list[Track] = field(default_factory=list)
+    tempo: float = 120.0
+    time_signature: tuple[int, int] = (4, 4)
+    key: str | None = None
+    lyrics: list[Lyric] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+    kind: ClassVar[str] = "score"
+    default_suffix: ClassVar[str] = ".mid"
+
+    def __post_init__(self) -> None:
+        if self.key is not None:
+            self.key = _key_name(_key_number(self.key))  # one spelling: "D minor"
+        self.time_signature = (int(self.time_signature[0]), int(self.time_signature[1]))
+
+    @property
+    def seconds_per_beat(self) -> float:
+        """Seconds per notated beat (a quarter note scaled by the meter's denominator)."""
+        return 60.0 / self.tempo * 4.0 / self.time_signature[1]
+
+    @property
+    def seconds_per_bar(self) -> float:
+        return self.seconds_per_beat * self.time_signature[0]
+
+    @property
+    def duration(self) -> float:
+        ends = [note.end for track in self.tracks for note in track.notes]
+        return max(ends, default=0.0)
+
+    @property
+    def notes(self) -> list[Note]:
+        """All notes of all pitched tracks, by onset."""
+        return sorted((n for t in self.tracks if not t.is_drum for n in t.notes), key=lambda n: (n.start, n.pitch))
+
+    def to_midi(self, resolution: int = 480) -> "pretty_midi.PrettyMIDI":
+        """This score as a PrettyMIDI object; ``meta`` goes into a text event."""
+        import json
+
+        import pretty_midi
+
+        midi = pretty_midi.PrettyMIDI(resolution=resolution, initial_tempo=self.tempo)
+        numerator, denominator = self.time_signature
+        midi.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, 0.0))
+        if self.key:
+            midi.key_signature_changes.append(pretty_midi.KeySignature(_key_number(self.key), 0.0))
+        for track in self.tracks:
+            instrument = pretty_midi.Instrument(program=track.program, is_drum=track.is_drum, name=track.name)
+            instrument.notes = [
+                pretty_midi.Note(velocity=n.velocity, pitch=n.pitch, start=n.start, end=n.end) for n in track.notes
+            ]
+            midi.instruments.append(instrument)
+        midi.lyrics = [pretty_midi.Lyric(lyric.text, lyric.time) for lyric in self.lyrics]
+        if self.meta:
+            midi.text_events.append(pretty_midi.Text(META_PREFIX + json.dumps(self.meta, sort_keys=True), 0.0))
+        return midi
+
+    @classmethod
+    def from_midi(cls, midi: "pretty_midi.PrettyMIDI") -> "Score":
+        """A Score from PrettyMIDI; the first tempo, meter and key are kept, times stay exact."""
+        import json
+
+        _, tempi = midi.get_tempo_changes()
+        tempo = round(float(tempi[0]), 3) if len(tempi) else 120.0
+        meter = midi.time_signature_changes[0] if midi.time_signature_changes else None
+        key = midi.key_signature_changes[0] if midi.key_signature_changes else None
+        meta: dict = {}
+        for event in midi.text_events:
+            if event.text.startswith(META_PREFIX):
+                meta = json.loads(event.text[len(META_PREFIX) :])
+        tracks = [
+            Track(
+                notes=sorted(
+                    (Note(int(n.pitch), float(n.start), float(n.end), int(n.velocity)) for n in inst.notes),
+                    key=lambda n: (n.start, n.pitch),
+                ),
+                program=int(inst.program),
+                is_drum=bool(inst.is_drum),
+                name=inst.name,
+            )
+            for inst in midi.instruments
+        ]
+        return cls(
+            tracks=tracks,
+            tempo=tempo,
+            time_signature=(meter.numerator, meter.denominator) if meter else (4, 4),
+            key=_key_name(key.key_number) if key else None,
+            lyrics=[Lyric(float(lyric.time), lyric.text) for lyric in midi.lyrics],
+            meta=meta,
+        )
+
+    def same_content(self, other: Work, tolerance: float = 1e-3) -> bool:
+        if not isinstance(other, Score) or len(other.tracks) != len(self.tracks):
+            return False
+        if (other.time_signature, other.key) != (self.time_signature, self.key) or abs(other.tempo - self.tempo) > 1e-3:
+            return False
+        for mine, theirs in zip(self.tracks, other.tracks):
+            if (mine.program, mine.is_drum, len(mine.notes)) != (theirs.program, theirs.is_drum, len(theirs.notes)):
+                return False
+            for a, b in zip(mine.notes, theirs.notes):
+                if (a.pitch, a.velocity) != (b.pitch, b.velocity):
+                    return False
+                if abs(a.start - b.start) > tolerance or abs(a.end - b.end) > tolerance:
+                    return False
+        return [lyric.text for lyric in self.lyrics] == [lyric.text for lyric in other.lyrics]
+
+    def _repr_html_(self) -> str:
+        count = sum(len(t.notes) for t in self.tracks)
+        return (
+            f"<b>Score</b>: {len(self.tracks)} track(s), {count} notes, {self.duration:.1f} s, "
+            f"{self.tempo:g} qpm, {self.time_signature[0]}/{self.time_signature[1]}"
+            + (f", {_html_escape(self.key)}" if self.key else "")
+        )
+
+
+META_PREFIX = "muse:"
+
+
+def _key_number(name: str) -> int:
+    import pretty_midi
+
+    parts = name.split()
+    spelled = " ".join([parts[0][:1].upper() + parts[0][1:].lower(), *(p.lower() for p in parts[1:])]) if parts else ""
+    try:
+        return pretty_midi.key_name_to_key_number(spelled)
+    except ValueError:
+        raise ValueError(f"unknown key {name!r}; use a tonic and mode such as 'D minor' or 'Bb major'") from None
+
+
+def _key_name(number: int) -> str:
+    import pretty_midi
+
+    tonic, mode = pretty_midi.key_number_to_key_name(number).split()
+    return f"{tonic} {mode.lower()}"
+
+
+@dataclass(eq=False)
+class Audio(Work):
+    """Sound as float32 samples shaped ``(frames, channels)`` in -1..1, at ``rate`` Hz."""
+
+    samples: "np.ndarray"
+    rate: int
+    meta: dict = field(default_factory=dict)
+
+    kind: ClassVar[str] = "audio"
+    default_suffix: ClassVar[str] = ".wav"
+
+    def __post_init__(self) -> None:
+        import numpy as np
+
+        samples = np.asarray(self.samples, dtype=np.float32)
+        if samples.ndim == 1:
+            samples = samples[:, None]
+        if samples.ndim != 2:
+            raise ValueError(f"Audio samples must be (frames,) or (frames, channels); got {samples.shape}")
+        self.samples = samples
+        self.rate = int(self.rate)
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[1])
+
+    @property
+    def duration(self) -> float:
+        return self.samples.shape[0] / self.rate
+
+    def same_content(self, other: Work, tolerance: float = 1e-4) -> bool:
+        import numpy as np
+
+        return (
+            isinstance(other, Audio)
+            and other.rate == self.rate
+            and other.samples.shape == self.samples.shape
+            and bool(np.allclose(other.samples, self.samples, atol=tolerance))
+        )
+
+    def _repr_html_(self) -> str:
+        import soundfile
+
+        buffer = io.BytesIO()
+        soundfile.write(buffer, self.samples, self.rate, format="WAV", subtype="PCM_16")
+        data = base64.b64encode(buffer.getvalue()).decode("ascii")
+        return f'<audio controls src="data:audio/wav;base64,{data}"></audio>'
+
+
+@dataclass(eq=False)
+class Text(Work):
+    """Lines of text (a poem, lyrics) with an optional title and language code ("en", "zh")."""
+
+    lines: list[str] = field(default_factory=list)
+    title: str | None = None
+    language: str | None = None
+    meta: dict = field(default_factory=dict)
+
+    kind: ClassVar[str] = "text"
+    default_suffix: ClassVar[str] = ".txt"
+
+    @property
+    def body(self) -> str:
+        return "\n".join(self.lines)
+
+    def same_content(self, other: Work) -> bool:
+        return isinstance(other, Text) and (other.title, other.lines) == (self.title, self.lines)
+
+    def _repr_html_(self) -> str:
+        title = f"<h4>{_html_escape(self.title)}</h4>" if self.title else ""
+        return title + "<pre>" + _html_escape(self.body) + "</pre>"
+
+
+WORK_TYPES: dict[str, type[Work]] = {cls.kind: cls for cls in (Image, Score, Audio, Text)}
+
+
+def with_meta(work: Work, meta: dict) -> Work:
+    """A shallow copy of ``work`` carrying ``meta``."""
+    return replace(work, meta=meta)
+
+
+def describe(work: Work) -> str:
+    """A short human description, for logs and `muse info`."""
+    if isinstance(work, Image):
+        frames = f", {len(work.frames) + 1} frames" if work.frames else ""
+        return f"image {work.width}x{work.height}, {work.channels} channel(s){frames}"
+    if isinstance(work, Score):
+        notes = sum(len(t.notes) for t in work.tracks)
+        return f"score, {len(work.tracks)} track(s), {notes} notes, {work.duration:.1f} s"
+    if isinstance(work, Audio):
+        return f"audio, {work.duration:.2f} s, {work.rate} Hz, {work.channels} channel(s)"
+    if isinstance(work, Text):
+        return f"text, {len(work.lines)} line(s)" + (f", titled {work.title!r}" if work.title else "")
+    return type(work).__name__
+
+
+__all__ = ["Work", "Image", "Score", "Track", "Note", "Lyric", "Audio", "Text", "WORK_TYPES", "describe", "with_meta"]

@@ -1,0 +1,307 @@
+"""The `song` composer: a poem set to a melody, with karaoke lyrics and an accompaniment.
+
+Each poem line is sung to one phrase of the melody (a fixed number of bars). A line rarely has
+as many syllables as its phrase has notes, so :func:`fit_line` chooses where the syllables go:
+on the phrase's own note onsets where it can, on extra onsets made by splitting a note where the
+line needs more, merging notes where it needs fewer; and it prefers placements that put stressed
+syllables on strong beats and unstressed ones off them. That choice is a small dynamic program
+(an alignment of syllables to candidate onsets), so it is optimal for its costs, not greedy.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from engine import Lyric, Note, Score, Text, Track
+
+from .accompany import AccompanimentOptions, Grid, accompaniment_for, resolve_key
+from .scoretools import bar_count, melody_track, monophonic
+from .syllables import Syllable, detect_language, syllabify
+from .theory import metric_weight
+
+#: Cost of singing a syllable on an onset the melody does not have (splitting a note).
+SPLIT_COST = 0.45
+#: Cost of passing over one of the melody's onsets (merging it into the previous syllable).
+MERGE_COST = 0.55
+PHRASE_CHOICES = (1, 2, 4, 8)
+
+
+@dataclass
+class Phrase:
+    """A bar-aligned stretch of the melody; note times are relative to its start."""
+
+    notes: list[Note]
+    length: float
+    source: str = "melody"
+
+
+@dataclass
+class SungLine:
+    notes: list[Note]
+    lyrics: list[Lyric]
+    split: int = 0
+    merged: int = 0
+
+
+@dataclass
+class SongPlan:
+    """Which phrase sings which line, and how the melody was stretched to have enough."""
+
+    phrase_bars: int
+    phrases: list[Phrase]
+    order: list[int] = field(default_factory=list)
+    repeated: int = 0
+
+
+def split_phrases(melody: Sequence[Note], seconds_per_bar: float, bars_per_phrase: int, total_bars: int) -> list[Phrase]:
+    """The melody cut every ``bars_per_phrase`` bars; empty stretches (long rests) are left out."""
+    length = bars_per_phrase * seconds_per_bar
+    slack = seconds_per_bar * 0.01  # an onset a hair early still belongs to its bar
+    phrases = []
+    for first in range(0, total_bars, bars_per_phrase):
+        start, end = first * seconds_per_bar, first * seconds_per_bar + length
+        notes = [Note(n.pitch, max(0.0, n.start - start), min(n.end, end) - start, n.velocity)
+                 for n in melody if start - slack <= n.start < end - slack]
+        if notes:
+            phrases.append(Phrase(notes, length))
+    return phrases
+
+
+def choose_phrase_bars(melody: Sequence[Note], seconds_per_bar: float, total_bars: int,
+                       line_lengths: Sequence[int]) -> int:
+    """Bars per phrase whose note counts best match the lines' syllable counts (on a log scale,
+    so twice too many notes is as bad as twice too few), with a small cost for repeating
+    phrases when the melody runs out."""
+    best, best_cost = PHRASE_CHOICES[0], math.inf
+    for bars in PHRASE_CHOICES:
+        if bars > total_bars and bars != PHRASE_CHOICES[0]:
+            break
+        phrases = split_phrases(melody, seconds_per_bar, bars, total_bars)
+        if not phrases:
+            continue
+        mismatch = [abs(math.log((len(phrases[i % len(phrases)].notes) + 1) / (count + 1)))
+                    for i, count in enumerate(line_lengths)]
+        repeats = max(0, len(line_lengths) - len(phrases)) / max(1, len(line_lengths))
+        cost = sum(mismatch) / max(1, len(mismatch)) + 0.15 * repeats
+        if cost < best_cost - 1e-9:
+            best, best_cost = bars, cost
+    return best
+
+
+def phrase_order(phrases: Sequence[Phrase], lines: int, tonic: int, rng: random.Random) -> tuple[list[int], int]:
+    """Which phrase each line sings: the melody in order, then (if the poem is longer) phrases
+    drawn by the seed, never the same one twice running, ending on a phrase that lands on the
+    tonic when there is one. Returns the order and how many lines reuse a phrase."""
+    count = len(phrases)
+    order = list(range(min(count, lines)))
+    while len(order) < lines:
+        choices = [i for i in range(count) if count == 1 or i != order[-1]]
+        order.append(rng.choice(choices))
+    repeated = max(0, lines - count)
+    if repeated:
+        cadences = [i for i, p in enumerate(phrases) if p.notes[-1].pitch % 12 == tonic]
+        if cadences and order[-1] not in cadences:
+            order[-1] = max(cadences)
+    return order, repeated
+
+
+def fit_line(syllables: Sequence[Syllable], phrase: Phrase, seconds_per_beat: float, meter: tuple[int, int],
+             melisma: bool, pickup_room: float = 0.0) -> SungLine:
+    """Put one syllable on each of len(syllables) onsets chosen in ``phrase`` (see module doc).
+
+    With ``melisma`` the melody's notes all stay and a syllable can span several of them;
+    otherwise notes that carry no syllable are merged into the one before (one note per
+    syllable, as most songs set their words). A line that starts unstressed ("the RIver") may
+    begin with a pickup before the phrase, within ``pickup_room`` seconds (negative times).
+    """
+    candidates = _candidate_onsets(phrase.notes, len(syllables), seconds_per_beat)
+    if syllables[0].stress == 0.0:
+        candidates = _pickup_onsets(meter, seconds_per_beat, pickup_room) + candidates
+    chosen = _align(syllables, candidates, phrase.notes, seconds_per_beat, meter)
+    times = [candidates[j][0] for j in chosen]
+    sources = [candidates[j][1] for j in chosen]
+    lyrics = [Lyric(t, s.lyric) for t, s in zip(times, syllables)]
+    split = sum(1 for j in chosen if not candidates[j][2])
+    merged = len(phrase.notes) - (len(chosen) - split)
+    if melisma:
+        in_phrase = [t for t in times if t >= 0]
+        pickups = [Note(phrase.notes[0].pitch, t, (times[k + 1]), phrase.notes[0].velocity)
+                   for k, t in enumerate(times) if t < 0]
+        notes = pickups + _split_notes(phrase.notes, in_phrase)
+    else:
+        notes = []
+        for k, (time, source) in enumerate(zip(times, sources)):
+            next_time = times[k + 1] if k + 1 < len(times) else phrase.length
+            covered = [n for n in phrase.notes if time - 1e-6 <= n.start < next_time - 1e-6] + [phrase.notes[source]]
+            end = min(next_time, max(n.end for n in covered))
+            notes.append(Note(phrase.notes[source].pitch, time, end, phrase.notes[source].velocity))
+    accents = {round(t, 6): s.stress for t, s in zip(times, syllables)}
+    for note in notes:
+        if accents.get(round(note.start, 6)):
+            note.velocity = min(127, note.velocity + 8)
+    return SungLine(notes, lyrics, split, merged)
+
+
+def _pickup_onsets(meter: tuple[int, int], seconds_per_beat: float, room: float) -> list[tuple[float, int, bool]]:
+    """Onsets a beat and half a beat before the phrase (two and one eighths in x/8), sung to
+    the phrase's first pitch; only those that fit in ``room`` seconds."""
+    beats = (2.0, 1.0) if meter[1] >= 8 else (1.0, 0.5)
+    return [(-b * seconds_per_beat, 0, False) for b in beats if b * seconds_per_beat <= room + 1e-9]
+
+
+def _candidate_onsets(notes: Sequence[Note], needed: int, seconds_per_beat: float) -> list[tuple[float, int, bool]]:
+    """``(time, index of the sounding note, is one of the melody's own onsets)``, by time.
+
+    Split points fall on a beat grid inside long notes, halving the grid until there are enough
+    onsets for the line; if even sixteenth-beats are too few, notes are cut in equal parts.
+    """
+    grid = 1.0
+    while True:
+        step = grid * seconds_per_beat
+        found = []
+        for index, note in enumerate(notes):
+            found.append((note.start, index, True))
+            first = math.floor(note.start / step + 1e-6) + 1
+            for tick in range(first, math.ceil(note.end / step - 1e-6)):
+                if tick * step < note.end - step * 0.5 + 1e-9:
+                    found.append((tick * step, index, False))
+        if len(found) >= needed or grid <= 1 / 8:
+            break
+        grid /= 2
+    if len(found) < needed:
+        pieces = math.ceil(needed / len(notes))
+        found = [(n.start + k * n.duration / pieces, i, k == 0) for i, n in enumerate(notes) for k in range(pieces)]
+    return sorted(found)
+
+
+def _align(syllables: Sequence[Syllable], candidates: Sequence[tuple[float, int, bool]], notes: Sequence[Note],
+           seconds_per_beat: float, meter: tuple[int, int]) -> list[int]:
+    """Indices of the candidates the syllables go on: minimum total cost, in time order.
+
+    Costs: stress mismatch (a stressed syllable off the beat costs more than an unstressed one
+    on it), SPLIT_COST per invented onset, MERGE_COST per skipped melody onset (less for a weak
+    or repeated note, and half at the line's end where holding the last syllable is natural).
+    """
+    import numpy as np
+
+    count, size = len(syllables), len(candidates)
+    weights = np.array([metric_weight(t / seconds_per_beat, meter) for t, _, _ in candidates])
+    skip = np.zeros(size)
+    for j, (_, index, original) in enumerate(candidates):
+        if original:
+            repeated = index > 0 and notes[index - 1].pitch == notes[index].pitch
+            skip[j] = MERGE_COST * (0.5 + 0.5 * weights[j]) * (0.3 if repeated else 1.0)
+    before = np.concatenate([[0.0], np.cumsum(skip)])  # before[j]: skipping everything left of j
+    invented = np.array([0.0 if original else SPLIT_COST for _, _, original in candidates])
+    stress = np.array([s.stress if s.stress is not None else np.nan for s in syllables])
+    mismatch = np.zeros((count, size))
+    for k, level in enumerate(stress):
+        if not np.isnan(level):
+            mismatch[k] = np.maximum(0.0, level - weights) + 0.5 * np.maximum(0.0, weights - level)
+    cost = np.full((count, size), np.inf)
+    back = np.zeros((count, size), dtype=int)
+    cost[0] = before[:-1] + mismatch[0] + invented
+    for k in range(1, count):
+        # best predecessor j' < j of cost[k-1][j'] + skips strictly between j' and j
+        shifted = cost[k - 1] - before[1:]
+        best = 0
+        for j in range(1, size):
+            if shifted[j - 1] < shifted[best]:
+                best = j - 1
+            cost[k, j] = shifted[best] + before[j] + mismatch[k, j] + invented[j]
+            back[k, j] = best
+    tail = 0.5 * (before[-1] - before[1:])  # skipped onsets after the last syllable
+    last = int(np.argmin(cost[-1] + tail))
+    path = [last]
+    for k in range(count - 1, 0, -1):
+        path.append(int(back[k, path[-1]]))
+    return path[::-1]
+
+
+def _split_notes(notes: Sequence[Note], times: Sequence[float]) -> list[Note]:
+    """The phrase's notes cut at the chosen onsets that fall inside a note (melisma mode);
+    notes before the first syllable are dropped, as nobody sings them."""
+    cuts = sorted(times)
+    result = []
+    for note in notes:
+        if note.end <= cuts[0] + 1e-6:
+            continue
+        bounds = [max(note.start, cuts[0])] + [t for t in cuts if note.start + 1e-6 < t < note.end - 1e-6] + [note.end]
+        result += [Note(note.pitch, a, b, note.velocity) for a, b in zip(bounds, bounds[1:]) if b - a > 1e-6]
+    return result
+
+
+def make_song(text: Text, score: Score, params: dict[str, Any], seed: int) -> Score:
+    """The `song` composer (see the module docstring)."""
+    from engine import BadInput
+
+    lines = [line for line in text.lines]
+    sung = [syllabify(line) for line in lines]
+    if not any(sung):
+        raise BadInput("the poem has no words to sing")
+    source_track = melody_track(score)
+    melody = monophonic(source_track.notes)
+    key, key_source = resolve_key(params.get("key"), score.key, melody)
+    total_bars = bar_count(score, melody[-1].end)
+    line_lengths = [len(s) for s in sung if s]
+    bars = params["phrase_bars"] or choose_phrase_bars(melody, score.seconds_per_bar, total_bars, line_lengths)
+    phrases = split_phrases(melody, score.seconds_per_bar, bars, total_bars)
+    rng = random.Random(seed)
+    generated: dict | None = None
+    if params["extend"] == "melody" and len(phrases) < len(line_lengths):
+        from .extension import generated_phrases
+
+        extra, generated = generated_phrases(score, key, bars, len(line_lengths) - len(phrases), seed)
+        phrases += extra
+    order, repeated = phrase_order(phrases, len(line_lengths), key.tonic, rng)
+
+    voice: list[Note] = []
+    lyrics: list[Lyric] = []
+    offset, line_number, stats = 0.0, 0, []
+    for syllables in sung:
+        if not syllables:  # a blank line between stanzas: one bar's breath
+            offset += score.seconds_per_bar if voice else 0.0
+            continue
+        phrase = phrases[order[line_number]]
+        # A pickup may take the end of the previous line, leaving its last syllable half a beat;
+        # the first line may take the end of a bar of introduction.
+        room = score.seconds_per_bar if not lyrics else offset - lyrics[-1].time - score.seconds_per_beat / 2
+        line = fit_line(syllables, phrase, score.seconds_per_beat, score.time_signature, params["melisma"], room)
+        pickup = min(0.0, line.lyrics[0].time)
+        if pickup < 0 and not voice:
+            offset += score.seconds_per_bar  # the pickup opens a bar of introduction
+        elif pickup < 0:
+            voice = [n for n in voice if n.start < offset + pickup - 1e-6]
+            for note in voice:
+                note.end = min(note.end, offset + pickup)
+        voice += [Note(n.pitch, n.start + offset, n.end + offset, n.velocity) for n in line.notes]
+        lyrics += [Lyric(round(l.time + offset, 6), l.text) for l in line.lyrics]
+        stats.append({"syllables": len(syllables), "phrase": order[line_number], "split": line.split, "merged": line.merged})
+        offset += phrase.length
+        line_number += 1
+
+    song_bars = max(1, round(offset / score.seconds_per_bar))
+    program = params["voice_program"] if params.get("voice_program") is not None else source_track.program
+    tracks = [Track(voice, program=program, name="voice")]
+    meta: dict[str, Any] = {
+        "language": text.language or detect_language(lines), "key": key.name, "key_source": key_source,
+        "phrase_bars": bars, "melody_phrases": len([p for p in phrases if p.source == "melody"]), "lines": stats,
+    }
+    own = meta["melody_phrases"]
+    if own < len(line_lengths):
+        notes = [f"the melody has {own} phrase(s) of {bars} bar(s) for {len(line_lengths)} lines"]
+        if generated is not None:
+            meta["generated_melody"] = generated
+            notes.append(f"the melody generator added {len(phrases) - own}")
+        if repeated:
+            notes.append(f"{repeated} line(s) reuse a phrase (phrase order {order})")
+        meta["extended"] = "; ".join(notes)
+    if params["accompaniment"]:
+        grid = Grid(score.seconds_per_beat, score.time_signature, song_bars)
+        result = accompaniment_for(voice, grid, key, AccompanimentOptions.from_params(params), seed)
+        tracks += result.tracks
+        meta["chords"] = result.chord_names
+    return Score(tracks, tempo=score.tempo, time_signature=score.time_signature, key=key.name, lyrics=lyrics, meta=meta)

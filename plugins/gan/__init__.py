@@ -1,0 +1,1 @@
+"""Class-conditional DCGAN image generator (`muse generate gan`)."""

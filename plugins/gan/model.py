@@ -1,0 +1,80 @@
+"""DCGAN-family networks: a transposed-conv generator and a spectral-norm projection critic.
+
+Sizes 28 (7x7 start) and 32/64 (4x4 start) are supported; each upsampling block doubles the
+resolution and halves the width, as in Radford et al. Class conditioning follows common
+practice: a learned label embedding concatenated to the latent in G, and the projection
+discriminator of Miyato & Koyama (2018) in D, which conditions without extra input channels.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+
+def start_size(size: int) -> int:
+    """The side of the first feature map: 7 for 28 px, 4 for powers of two."""
+    if size == 28:
+        return 7
+    if size in (32, 64):
+        return 4
+    raise ValueError(f"image size must be 28, 32 or 64, not {size}")
+
+
+def upsamplings(size: int) -> int:
+    return {28: 2, 32: 3, 64: 4}[size]
+
+
+class Generator(nn.Module):
+    """z (+ label embedding) -> image in [-1, 1]."""
+
+    def __init__(self, latent: int = 64, width: int = 64, size: int = 28, channels: int = 1, classes: int = 0):
+        super().__init__()
+        self.latent, self.classes, self.base = latent, classes, start_size(size)
+        blocks = upsamplings(size)
+        top = width * 2 ** (blocks - 1)
+        self.embed = nn.Embedding(classes, latent) if classes else None
+        self.project = nn.Sequential(
+            nn.Linear(latent * (2 if classes else 1), top * self.base ** 2, bias=False),
+            nn.Unflatten(1, (top, self.base, self.base)), nn.BatchNorm2d(top), nn.ReLU(True))
+        layers: list[nn.Module] = []
+        channels_in = top
+        for _ in range(blocks - 1):
+            layers += [nn.ConvTranspose2d(channels_in, channels_in // 2, 4, 2, 1, bias=False),
+                       nn.BatchNorm2d(channels_in // 2), nn.ReLU(True)]
+            channels_in //= 2
+        layers += [nn.ConvTranspose2d(channels_in, channels, 4, 2, 1), nn.Tanh()]
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if self.embed is not None:
+            if labels is None:
+                raise ValueError("this generator is class-conditional: pass labels")
+            z = torch.cat([z, self.embed(labels)], dim=1)
+        return self.body(self.project(z))
+
+
+class Discriminator(nn.Module):
+    """image (+ label) -> realness score; spectral norm on every layer keeps it 1-Lipschitz-ish."""
+
+    def __init__(self, width: int = 64, size: int = 28, channels: int = 1, classes: int = 0):
+        super().__init__()
+        blocks = upsamplings(size)
+        layers: list[nn.Module] = []
+        channels_in, channels_out = channels, width
+        for _ in range(blocks):
+            layers += [spectral_norm(nn.Conv2d(channels_in, channels_out, 4, 2, 1)), nn.LeakyReLU(0.2, True)]
+            channels_in, channels_out = channels_out, channels_out * 2
+        layers += [nn.Flatten()]
+        self.body = nn.Sequential(*layers)
+        flat = channels_in * start_size(size) ** 2
+        self.score = spectral_norm(nn.Linear(flat, 1))
+        self.embed = spectral_norm(nn.Embedding(classes, flat)) if classes else None
+
+    def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        features = self.body(images)
+        out = self.score(features).squeeze(1)
+        if self.embed is not None and labels is not None:
+            out = out + (self.embed(labels) * features).sum(1)
+        return out

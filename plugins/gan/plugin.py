@@ -1,0 +1,99 @@
+"""The `gan` generator: samples, contact sheets and latent walks from a conditional DCGAN.
+
+torch is imported inside methods so `muse --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from engine import Generator, Image, Param, ParamError, hookimpl
+
+WEIGHTS = Path(__file__).parent / "weights"
+
+MODEL = Param("model", str, "default", "shipped checkpoint name or a .safetensors path from `muse train gan`")
+
+
+class GanGenerator(Generator):
+    name = "gan"
+    description = "Class-conditional DCGAN images (Fashion-MNIST by default): samples, sheets, latent walks"
+    output = Image
+    params = (
+        MODEL,
+        Param("label", str, None, "class to draw, by name (dress, sneaker, top...) or index; default: each seed picks one"),
+        Param("truncation", float, 1.0, "scale the latent toward its mean: lower = more typical, less varied", min=0.0, max=2.0),
+        Param("grid", int, 0, "draw a GRIDxGRID contact sheet instead: cell j is the sample of seed+j", min=0, max=32),
+        Param("interpolate", int, 0, "a latent walk of this many frames (slerp from seed to seed+1)", min=0, max=256),
+        Param("animate", bool, False, "write the walk as animation frames (use a .gif or .webp output) instead of a strip"),
+    )
+    train_params = (
+        Param("epochs", int, 10, "passes over the training images", min=1),
+        Param("batch_size", int, 64, "images per step", min=2),
+        Param("lr", float, 2e-4, "Adam learning rate of both networks", min=1e-6, max=1.0),
+        Param("latent", int, 64, "latent dimensions", min=2, max=1024),
+        Param("width", int, 64, "channels of the last generator block / first critic block", min=8, max=512),
+        Param("size", int, 28, "image side in pixels (data is resized/cropped to it)", choices=(28, 32, 64)),
+        Param("channels", int, 1, "1 = greyscale, 3 = RGB", choices=(1, 3)),
+        Param("conditional", bool, True, "condition on class labels when the data has them"),
+        Param("sample_every", int, 500, "write a preview sheet every this many steps (0 = never)", min=0),
+        Param("checkpoint_every", int, 500, "save weights and resume state every this many steps", min=1),
+    )
+    eval_params = (
+        MODEL,
+        Param("classifier", str, "default", "FID feature classifier: shipped name or a path from `muse train classifier`"),
+        Param("samples", int, 10000, "generated and real images compared (FID is biased upward for small counts)", min=100),
+        Param("truncation", float, 1.0, "latent scale of the generated images", min=0.0, max=2.0),
+        Param("seed", int, 0, "first seed of the generated images", min=0),
+    )
+    demo_params = [{"grid": 6}, {"label": "sneaker", "interpolate": 8}]
+
+    def _model(self, value: str):
+        from engine.io import shipped_model
+
+        from .sampler import load_gan
+
+        return load_gan(shipped_model(value, WEIGHTS, self.name))
+
+    def generate(self, params: dict[str, Any], seed: int) -> Image:
+        import torch
+
+        from plugins.images.sampling import resolve_label, sample_sheet, layout, slerp, to_hwc
+
+        gan = self._model(params["model"])
+        label = resolve_label(params["label"], gan.classes, self.name)
+        meta = {"checkpoint": gan.sha256}
+        if params["grid"] and params["interpolate"]:
+            raise ParamError("gan: give grid or interpolate, not both")
+        if params["interpolate"] == 1:
+            raise ParamError("gan: interpolate needs at least 2 frames")
+        if params["interpolate"]:
+            latents, labels = gan.seeds([seed, seed + 1], label, params["truncation"])
+            path = slerp(latents[0], latents[1], params["interpolate"])
+            frames = gan.render(path, labels[:1].expand(len(path)))
+            return layout(to_hwc(frames), animate=params["animate"], columns=len(path), meta=meta)
+        if params["grid"]:
+            seeds = [seed + j for j in range(params["grid"] ** 2)]
+            return sample_sheet(seeds, lambda s: gan.render(*gan.seeds(s, label, params["truncation"])), params["grid"], meta)
+        pixels = gan.render(*gan.seeds([seed], label, params["truncation"]))
+        return Image(to_hwc(pixels)[0], meta=meta)
+
+    def train(self, job) -> dict[str, Any]:
+        from .training import train
+
+        return train(job)
+
+    def evaluate(self, data: Path | None, params: dict[str, Any]) -> dict[str, Any]:
+        from plugins.images.evaluation import fid_report
+
+        gan = self._model(params["model"])
+
+        def render(seeds: list[int]):
+            return gan.render(*gan.seeds(seeds, None, params["truncation"]))
+
+        return fid_report(self.name, data, params, render, checkpoint=gan.sha256)
+
+
+@hookimpl
+def register_generators(register):
+    register(GanGenerator())

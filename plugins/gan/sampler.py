@@ -1,0 +1,53 @@
+"""Loading a GAN checkpoint and turning seeds into pixels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+from engine.training import load_checkpoint, load_module
+
+from plugins.images.data import from_unit
+from plugins.images.sampling import seeded_latent
+from plugins.images.training import full
+
+from .model import Generator
+
+
+@dataclass
+class LoadedGan:
+    generator: Generator
+    classes: tuple[str, ...]
+    sha256: str
+    size: int
+    channels: int
+
+    @torch.no_grad()
+    def render(self, latents: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """uint8 ``(N, C, H, W)`` images for latents (and labels when conditional)."""
+        return from_unit(self.generator(latents, labels if self.classes else None))
+
+    def seeds(self, seeds: list[int], label: int | None, truncation: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """Latents scaled by ``truncation`` and labels (``label`` or each seed's own) for seeds."""
+        pairs = [seeded_latent(seed, self.generator.latent, len(self.classes)) for seed in seeds]
+        latents = torch.stack([z for z, _ in pairs]) * truncation
+        labels = torch.tensor([label if label is not None else y for _, y in pairs], dtype=torch.int64)
+        return latents, labels
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, mtime: float) -> LoadedGan:
+    checkpoint = load_checkpoint(path, model="gan")
+    config = checkpoint.config
+    generator = Generator(config["latent"], config["width"], config["size"], config["channels"], len(config["classes"]))
+    checkpoint.tensors = full(checkpoint.tensors)
+    load_module(generator, checkpoint, "generator").eval()
+    return LoadedGan(generator, tuple(config["classes"]), checkpoint.sha256, config["size"], config["channels"])
+
+
+def load_gan(path: Path) -> LoadedGan:
+    """The generator in ``path`` (cached while the file is unchanged)."""
+    return _load(str(path), Path(path).stat().st_mtime if Path(path).exists() else 0.0)

@@ -1,0 +1,106 @@
+"""The `classifier` stylizer: the FID feature network as a component you can train, score and use.
+
+`muse train classifier --data fashion-mnist/` makes the checkpoint that `muse eval gan|vae`
+reads features from; `muse stylize classifier shirt.png -o label.txt` names what it sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.nn import functional as F
+
+from engine import BadInput, Image, Text, TrainJob
+from engine.io import shipped_model
+from engine.training import Trainer, configure_threads, load_checkpoint, load_module, seed_everything, shuffled_batches
+
+from .classifier import Classifier
+from .data import ImageSet, conform, to_unit
+from .evaluation import accuracy, evaluation_splits
+from .training import training_data
+
+WEIGHTS = Path(__file__).parent / "weights"
+
+
+@dataclass
+class LoadedClassifier:
+    network: Classifier
+    classes: tuple[str, ...]
+    size: int
+    channels: int
+    sha256: str
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, mtime: float) -> LoadedClassifier:
+    checkpoint = load_checkpoint(path, model="classifier")
+    config = checkpoint.config
+    network = Classifier(len(config["classes"]), config["channels"], config["size"], config["features"])
+    load_module(network, checkpoint, "classifier").eval()
+    return LoadedClassifier(network, tuple(config["classes"]), config["size"], config["channels"], checkpoint.sha256)
+
+
+def load_classifier(value: str | Path) -> LoadedClassifier:
+    """A shipped classifier by name (``default``) or a checkpoint path."""
+    path = shipped_model(value, WEIGHTS, "classifier")
+    return _load(str(path), path.stat().st_mtime)
+
+
+def train(job: TrainJob) -> dict[str, Any]:
+    params = job.params
+    threads = configure_threads()
+    seed_everything(job.seed)
+    size, channels, batch_size = params["size"], params["channels"], params["batch_size"]
+    data, fingerprint = training_data(job, size, channels, batch_size)
+    if data.labels is None:
+        raise BadInput(f"{job.data}: the classifier needs labels (an IDX labels file, or one sub-folder per class)")
+    config = {"classes": list(data.classes), "size": size, "channels": channels, "features": params["features"]}
+    network = Classifier(len(data.classes), channels, size, params["features"])
+    optimizer = torch.optim.Adam(network.parameters(), params["lr"])
+    steps_per_epoch = len(data) // batch_size
+    images = to_unit(data.images)
+    trainer = Trainer(job, model="classifier", config=config, modules={"classifier": network},
+                      optimizers={"classifier": optimizer}, total_steps=params["epochs"] * steps_per_epoch,
+                      steps_per_epoch=steps_per_epoch, data_fingerprint=fingerprint)
+
+    def step(index: torch.Tensor) -> dict[str, float]:
+        batch = images[index]
+        if params["flip"]:  # mirror half the batch: clothes look the same mirrored
+            flip = torch.rand(len(index)) < 0.5
+            batch = torch.where(flip.view(-1, 1, 1, 1), batch.flip(-1), batch)
+        logits = network(batch)
+        loss = F.cross_entropy(logits, data.labels[index])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return {"loss": loss.item(), "acc": (logits.argmax(1) == data.labels[index]).float().mean().item(), "n": len(index)}
+
+    result = trainer.fit(lambda epoch: shuffled_batches(len(data), batch_size, job.seed, epoch), step)
+    return {**result, "threads": threads, "classes": len(data.classes), "images": len(data)}
+
+
+def evaluate(data: Path | None, params: dict[str, Any]) -> dict[str, Any]:
+    loaded = load_classifier(params["model"])
+    test, _ = evaluation_splits(data, loaded.size, loaded.channels, "classifier")
+    score = accuracy(loaded.network, test)
+    if score is None:
+        raise BadInput(f"{data}: no labels matching this classifier's {len(loaded.classes)} classes")
+    return {"test_accuracy": score, "test_images": len(test), "checkpoint": loaded.sha256[:16]}
+
+
+@torch.no_grad()
+def classify(work: Image, params: dict[str, Any]) -> Text:
+    loaded = load_classifier(params["model"])
+    pixels = torch.from_numpy(work.pixels).permute(2, 0, 1).unsqueeze(0)
+    side = min(pixels.shape[-2:])
+    top, left = (pixels.shape[-2] - side) // 2, (pixels.shape[-1] - side) // 2
+    images = conform(ImageSet(pixels[..., top:top + side, left:left + side].contiguous(), None, (), Path()),
+                     loaded.size, loaded.channels).images
+    probabilities = torch.softmax(loaded.network(to_unit(images)), 1)[0]
+    ranked = probabilities.argsort(descending=True)[:params["top"]]
+    lines = [f"{loaded.classes[int(i)]}\t{float(probabilities[i]):.3f}" for i in ranked]
+    return Text(lines=lines, meta={"checkpoint": loaded.sha256})

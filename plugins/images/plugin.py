@@ -1,0 +1,51 @@
+"""Registers `classifier`: the small image classifier behind the GAN/VAE FID scores.
+
+torch is imported inside methods so `muse --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from engine import Image, Param, Stylizer, Text, hookimpl
+
+MODEL = Param("model", str, "default", "shipped checkpoint name or a .safetensors path from `muse train classifier`")
+
+
+class ImageClassifier(Stylizer):
+    name = "classifier"
+    description = "Name what an image shows (Fashion-MNIST classes by default); the FID feature network"
+    input = Image
+    output = Text
+    params = (MODEL, Param("top", int, 3, "how many classes to list, most likely first", min=1, max=100))
+    train_params = (
+        Param("epochs", int, 5, "passes over the training images", min=1),
+        Param("batch_size", int, 128, "images per step", min=2),
+        Param("lr", float, 1e-3, "Adam learning rate", min=1e-6, max=1.0),
+        Param("features", int, 128, "width of the penultimate layer (the FID feature size)", min=8, max=2048),
+        Param("size", int, 28, "image side in pixels (data is resized/cropped to it)", choices=(28, 32, 64)),
+        Param("channels", int, 1, "1 = greyscale, 3 = RGB", choices=(1, 3)),
+        Param("flip", bool, True, "mirror half of each batch (augmentation)"),
+    )
+    eval_params = (MODEL,)
+
+    def stylize(self, work: Image, params: dict[str, Any], seed: int) -> Text:
+        from .classifier_component import classify
+
+        return classify(work, params)
+
+    def train(self, job) -> dict[str, Any]:
+        from .classifier_component import train
+
+        return train(job)
+
+    def evaluate(self, data: Path | None, params: dict[str, Any]) -> dict[str, Any]:
+        from .classifier_component import evaluate
+
+        return evaluate(data, params)
+
+
+@hookimpl
+def register_stylizers(register):
+    register(ImageClassifier())

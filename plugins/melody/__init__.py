@@ -1,0 +1,1 @@
+"""Melody: an LSTM language model of folk melodies, trained and evaluated here."""

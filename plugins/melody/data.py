@@ -1,0 +1,288 @@
+"""Loading melodies from MIDI and ABC files, the train/validation split, and training batches.
+
+MIDI needs only pretty_midi. ABC goes through music21 when it is installed (an optional
+dependency: ``pip install music21``); a folder of MIDI files never needs it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine import BadInput
+
+from .events import (
+    MAJOR,
+    MINOR,
+    UNITS_PER_QUARTER,
+    Key,
+    Meter,
+    Tune,
+    encode,
+    estimate_key,
+    events_from_notes,
+    meter_or_none,
+)
+
+MIDI_SUFFIXES = (".mid", ".midi")
+ABC_SUFFIXES = (".abc",)
+MIN_EVENTS = 8
+VALIDATION_PERCENT = 10
+
+
+# -- MIDI ----------------------------------------------------------------------------------------
+def read_midi(path: Path, *, find_downbeat: bool = True) -> Tune:
+    """The top line of the first pitched track with notes, as a Tune; BadInput when there is none.
+
+    ``find_downbeat`` looks for the bar phase in note velocities (abc2midi and most notation
+    programs accent downbeats), so a pickup is recognised; otherwise bar 0 starts at tick 0.
+    """
+    import warnings
+
+    import pretty_midi
+
+    path = Path(path)
+    try:
+        with warnings.catch_warnings():  # pretty_midi warns about meta events on odd tracks; we read them anyway
+            warnings.simplefilter("ignore", RuntimeWarning)
+            midi = pretty_midi.PrettyMIDI(str(path))
+    except Exception as error:  # mido raises many kinds of errors on damaged or foreign files
+        raise BadInput(f"{path}: not a readable MIDI file ({type(error).__name__}: {error})") from None
+    tracks = [inst for inst in midi.instruments if inst.notes]
+    pitched = [inst for inst in tracks if not inst.is_drum]
+    if not pitched:
+        what = "only drum notes" if tracks else "no notes"
+        raise BadInput(f"{path}: the MIDI file has {what}; a melody needs a pitched track")
+    track = pitched[0]
+    meter = Meter(4, 4)
+    notes: list[str] = []
+    if midi.time_signature_changes:
+        sig = midi.time_signature_changes[0]
+        found = meter_or_none(sig.numerator, sig.denominator)
+        if found is None:
+            raise BadInput(f"{path}: meter {sig.numerator}/{sig.denominator} is not supported by the melody model")
+        meter = found
+    resolution = midi.resolution
+
+    def units(seconds: float) -> int:
+        return round(midi.time_to_tick(seconds) * UNITS_PER_QUARTER / resolution)
+
+    ordered = sorted(track.notes, key=lambda n: (n.start, -n.pitch))
+    onsets = [units(n.start) for n in ordered]
+    ends = [units(n.end) for n in ordered]
+    pitches = [n.pitch for n in ordered]
+    downbeat = _downbeat_phase(onsets, [n.velocity for n in ordered], meter.bar_units) if find_downbeat else 0
+    if not find_downbeat and onsets[0] > 0:  # keep a leading silence as a rest
+        onsets, ends, pitches = [0] + onsets, [onsets[0]] + ends, [-1] + pitches
+    out_pitches, durations, pickup, reduced = events_from_notes(onsets, ends, pitches, downbeat, meter.bar_units)
+    out_pitches = [None if p == -1 else p for p in out_pitches]
+    if reduced:
+        notes.append(f"{path.name}: track {track.name or pitched.index(track) + 1!r} has chords or overlapping notes; using its top line")
+    if len(pitched) > 1:
+        notes.append(f"{path.name}: {len(pitched)} pitched tracks; using the first one")
+    key = _midi_key(midi, out_pitches, durations)
+    return Tune(path.stem, out_pitches, durations, meter, key, pickup, notes)
+
+
+def _downbeat_phase(onsets: list[int], velocities: list[int], bar_units: int) -> int:
+    """Where bars start (mod a bar), judged by which onsets carry the loudest notes."""
+    loudest = max(velocities)
+    if len(set(velocities)) < 2:
+        return 0
+    phases = Counter(onset % bar_units for onset, velocity in zip(onsets, velocities) if velocity == loudest)
+    return phases.most_common(1)[0][0]
+
+
+def _midi_key(midi, pitches: list[int | None], durations: list[int]) -> Key:
+    if midi.key_signature_changes:
+        number = midi.key_signature_changes[0].key_number
+        return Key(number % 12, MINOR if number >= 12 else MAJOR)
+    sounding = [(p, d) for p, d in zip(pitches, durations) if p is not None]
+    return estimate_key([p for p, _ in sounding], [d for _, d in sounding])
+
+
+# -- ABC -----------------------------------------------------------------------------------------
+def read_abc(path: Path) -> tuple[list[Tune], list[str]]:
+    """Every tune of an ABC file (through music21), and notes about the ones skipped."""
+    try:
+        import music21
+    except ImportError:
+        raise BadInput(f"{path}: reading ABC needs music21 (pip install music21); MIDI folders do not") from None
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    chunks = [c for c in re.split(r"(?m)^(?=X:)", text) if c.strip().startswith("X:")]
+    if not chunks:
+        raise BadInput(f"{path}: no ABC tunes (no X: header found)")
+    tunes, notes = [], []
+    for number, chunk in enumerate(chunks, 1):
+        title = re.search(r"(?m)^T:(.*)$", chunk)
+        name = f"{Path(path).stem}-{number}-{title.group(1).strip() if title else 'untitled'}"
+        try:
+            score = music21.converter.parse(chunk, format="abc")
+            tunes.append(_tune_from_music21(score, name))
+        except BadInput as error:
+            notes.append(f"{name}: {error}")
+        except Exception as error:  # music21 raises many kinds of errors on odd ABC
+            notes.append(f"{name}: music21 could not read it ({type(error).__name__})")
+    return tunes, notes
+
+
+def _tune_from_music21(score, name: str) -> Tune:
+    from music21 import chord, harmony, key, meter, note, repeat
+
+    try:
+        score = score.expandRepeats()
+    except (repeat.ExpanderException, Exception):  # unbalanced repeat marks: keep the tune as written
+        pass
+    part = score.parts[0] if hasattr(score, "parts") and score.parts else score
+    signatures = list(part.recurse().getElementsByClass(meter.TimeSignature))
+    if not signatures:
+        raise BadInput("no meter")
+    found = meter_or_none(signatures[0].numerator, signatures[0].denominator)
+    if found is None:
+        raise BadInput(f"meter {signatures[0].ratioString} is not supported")
+    measures = list(part.getElementsByClass("Measure"))
+    downbeat = 0
+    if len(measures) > 1 and measures[0].duration.quarterLength < found.bar_units / UNITS_PER_QUARTER:
+        downbeat = round(measures[1].offset * UNITS_PER_QUARTER)
+    onsets, ends, pitches = [], [], []
+    flat = part.flatten().stripTies()
+    for element in flat.notes:
+        if isinstance(element, harmony.ChordSymbol):
+            continue
+        pitch = max(p.midi for p in element.pitches) if isinstance(element, chord.Chord) else element.pitch.midi
+        start = round(float(element.offset) * UNITS_PER_QUARTER)
+        onsets.append(start)
+        ends.append(start + round(float(element.quarterLength) * UNITS_PER_QUARTER))
+        pitches.append(pitch)
+    if len(onsets) < MIN_EVENTS:
+        raise BadInput("too few notes")
+    out_pitches, durations, pickup, _ = events_from_notes(onsets, ends, pitches, downbeat, found.bar_units)
+    keys = list(part.recurse().getElementsByClass(key.Key))
+    if keys:
+        mode = MINOR if keys[0].mode in ("minor", "dorian", "phrygian", "aeolian", "locrian") else MAJOR
+        tune_key = Key(keys[0].tonic.pitchClass, mode)
+    else:
+        sounding = [(p, d) for p, d in zip(out_pitches, durations) if p is not None]
+        tune_key = estimate_key([p for p, _ in sounding], [d for _, d in sounding])
+    return Tune(name, out_pitches, durations, found, tune_key, pickup)
+
+
+# -- folders and the split ----------------------------------------------------------------------
+@dataclass
+class Corpus:
+    """Tunes read from a file or folder, with what was skipped or simplified on the way."""
+
+    tunes: list[Tune]
+    skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"{len(self.tunes)} tunes"]
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped (first: {self.skipped[0]})")
+        if self.notes:
+            parts.append(f"{len(self.notes)} simplified (first: {self.notes[0]})")
+        return "; ".join(parts)
+
+
+def load_corpus(path: Path) -> Corpus:
+    """Tunes from a MIDI file, an ABC file, or a folder of either (searched recursively)."""
+    path = Path(path)
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+    corpus = Corpus([])
+    for file in files:
+        suffix = file.suffix.lower()
+        if suffix in MIDI_SUFFIXES:
+            try:
+                tune = read_midi(file)
+            except BadInput as error:
+                corpus.skipped.append(str(error))
+                continue
+            if len(tune.pitches) < MIN_EVENTS:
+                corpus.skipped.append(f"{file}: fewer than {MIN_EVENTS} notes")
+                continue
+            corpus.tunes.append(tune)
+            corpus.notes.extend(tune.notes)
+        elif suffix in ABC_SUFFIXES:
+            tunes, skipped = read_abc(file)
+            corpus.tunes.extend(tunes)
+            corpus.skipped.extend(skipped)
+        elif path.is_file():
+            raise BadInput(f"{path}: not a MIDI (.mid) or ABC (.abc) file")
+    if not corpus.tunes:
+        why = f" ({corpus.skipped[0]})" if corpus.skipped else ""
+        raise BadInput(f"{path}: no usable melodies in MIDI (.mid) or ABC (.abc) files{why}")
+    return corpus
+
+
+def _bucket(tune: Tune) -> int:
+    """A stable number 0-99 from the tune's name: the same split every run, in any file order."""
+    return int.from_bytes(hashlib.sha256(tune.name.lower().encode()).digest()[:4], "big") % 100
+
+
+def split(tunes: list[Tune]) -> tuple[list[Tune], list[Tune]]:
+    """Train and held-out tunes, whole tunes each (10% held out by name); a small corpus holds one back."""
+    train = [t for t in tunes if _bucket(t) >= VALIDATION_PERCENT]
+    held = [t for t in tunes if _bucket(t) < VALIDATION_PERCENT]
+    if len(tunes) > 1 and (not held or not train):
+        ranked = sorted(tunes, key=lambda t: (_bucket(t), t.name))
+        held, train = ranked[:1], ranked[1:]
+    return train, held
+
+
+# -- tensors -------------------------------------------------------------------------------------
+@dataclass
+class Encoded:
+    """Every event of a set of tunes as padded int64 tensors: features (N, T, F), targets (N, T)."""
+
+    features: "object"
+    pitches: "object"
+    durations: "object"
+    lengths: "object"
+
+    @property
+    def events(self) -> int:
+        return int(self.lengths.sum())
+
+
+def encode_tunes(tunes: list[Tune]) -> Encoded:
+    import torch
+
+    encoded = [encode(t) for t in tunes]
+    longest = max(len(rows) for rows, _, _ in encoded)
+    width = len(encoded[0][0][0])
+    features = torch.zeros(len(tunes), longest, width, dtype=torch.long)
+    pitches = torch.zeros(len(tunes), longest, dtype=torch.long)
+    durations = torch.zeros(len(tunes), longest, dtype=torch.long)
+    lengths = torch.zeros(len(tunes), dtype=torch.long)
+    for index, (rows, target_pitches, target_durations) in enumerate(encoded):
+        count = len(rows)
+        features[index, :count] = torch.tensor(rows, dtype=torch.long)
+        pitches[index, :count] = torch.tensor(target_pitches, dtype=torch.long)
+        durations[index, :count] = torch.tensor(target_durations, dtype=torch.long)
+        lengths[index] = count
+    return Encoded(features, pitches, durations, lengths)
+
+
+def crop_batch(data: Encoded, indices, window: int, generator) -> tuple:
+    """A batch of windows of at most ``window`` events, one per tune, starting at random places.
+
+    Padding positions have target pitch 0, which the loss ignores. The features of every event
+    (lookback included) were computed over the whole tune, so a window loses only LSTM state.
+    """
+    import torch
+
+    lengths = data.lengths[indices]
+    span = min(window, int(lengths.max()))
+    starts = (torch.rand(len(indices), generator=generator) * (lengths - span).clamp(min=0).add(1)).long()
+    offsets = starts[:, None] + torch.arange(span)[None, :]
+    valid = offsets < lengths[:, None]
+    offsets = offsets.clamp(max=data.features.shape[1] - 1)
+    rows = torch.as_tensor(indices)[:, None]
+    features = data.features[rows, offsets]
+    pitches = data.pitches[rows, offsets].masked_fill(~valid, 0)
+    durations = data.durations[rows, offsets]
+    return features, pitches, durations

@@ -1,0 +1,284 @@
+"""Turning the LSTM into tunes: loading a checkpoint, primers, constrained sampling, beam search.
+
+Every tune is sampled in the normalised key (tonic C) with its LSTM state carried from step to
+step, then shifted to the requested key. Constraints keep the meter exact: no note crosses a
+bar line, the tune fills exactly ``bars`` bars, and with ``end_on_tonic`` the last beat is
+reserved for the tonic. All tunes of a batch (and all hypotheses of a beam) run as one LSTM
+batch; each tune draws its random numbers from its own generator, seeded by its seed, so tune i
+of a batch is the tune ``generate(params, seeds[i])`` makes alone.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine import BadInput, Note, ParamError, Score, Track
+from engine.io import shipped_model
+from engine.training import Checkpoint, load_checkpoint, load_module, read_metadata
+
+from .data import read_midi
+from .events import (
+    N_DURATION_IDS,
+    N_PITCH_IDS,
+    PITCH_REST,
+    UNITS_PER_QUARTER,
+    COLUMN,
+    Key,
+    Meter,
+    Timeline,
+    normalised_pitch_id,
+    parse_key,
+    parse_meter,
+    pitch_of_id,
+    tonic_pitch_ids,
+)
+from .model import MelodyLSTM
+
+PRIMER_NOTE_UNITS = UNITS_PER_QUARTER // 2  # primer pitch lists are eighth notes
+_loaded: dict[tuple[str, float], tuple[MelodyLSTM, Checkpoint]] = {}
+
+
+# -- the model -----------------------------------------------------------------------------------
+def load_model(value: str | Path, weights_dir: Path) -> tuple[MelodyLSTM, Checkpoint]:
+    """The LSTM of a shipped checkpoint name or a path, cached for the life of the process."""
+    path = shipped_model(value, weights_dir, "melody")
+    cache_key = (str(path.resolve()), path.stat().st_mtime)
+    if cache_key not in _loaded:
+        config = read_metadata(path)["config"]
+        if "hidden" not in config or "layers" not in config:
+            raise BadInput(f"{path}: not a melody checkpoint (no LSTM size in its config)")
+        checkpoint = load_checkpoint(path, model="melody", config={
+            "pitch_ids": N_PITCH_IDS, "duration_ids": N_DURATION_IDS, "features": len(COLUMN)})
+        model = MelodyLSTM(hidden=config["hidden"], layers=config["layers"])
+        load_module(model, checkpoint, "model")
+        model.eval()
+        _loaded[cache_key] = (model, checkpoint)
+    return _loaded[cache_key]
+
+
+# -- primers -------------------------------------------------------------------------------------
+@dataclass
+class Primer:
+    """Events to continue, already in the normalised key, and what the user should be told."""
+
+    pitch_ids: list[int] = field(default_factory=list)
+    durations: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def units(self) -> int:
+        return sum(self.durations)
+
+
+def parse_primer(value: str | None, key: Key) -> Primer:
+    """A primer from a note list ('60 62 r 64', eighth notes; r is a rest) or a MIDI file."""
+    if value is None or not str(value).strip():
+        return Primer()
+    text = str(value).strip()
+    if re.fullmatch(r"[\d\sr,]+", text):
+        primer = Primer()
+        for item in re.split(r"[\s,]+", text):
+            if item == "r":
+                pitch = None
+            else:
+                pitch = int(item)
+                if not 0 <= pitch <= 127:
+                    raise ParamError(f"primer: {pitch} is not a MIDI pitch (0-127)")
+            primer.pitch_ids.append(normalised_pitch_id(pitch, key.shift))
+            primer.durations.append(PRIMER_NOTE_UNITS)
+        return primer
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise BadInput(f"primer {text!r}: no such file, and not a list of MIDI pitches such as '60 62 64 65'")
+    tune = read_midi(path, find_downbeat=False)
+    return Primer([normalised_pitch_id(p, key.shift) for p in tune.pitches], list(tune.durations), list(tune.notes))
+
+
+# -- sampling ------------------------------------------------------------------------------------
+@dataclass
+class Settings:
+    meter: Meter
+    key: Key
+    bars: int
+    temperature: float
+    top_k: int
+    top_p: float
+    beam: int
+    end_on_tonic: bool
+
+    @property
+    def final_units(self) -> int:
+        """Units reserved for the closing tonic: the last beat."""
+        return self.meter.beat_units if self.end_on_tonic else 0
+
+
+def filtered_probabilities(logits: torch.Tensor, temperature: float, top_k: int, top_p: float) -> torch.Tensor:
+    """Softmax at ``temperature`` restricted to the top-k and the top-p nucleus (rows of logits)."""
+    probs = torch.softmax(logits / temperature, dim=-1)
+    if top_k and top_k < probs.shape[-1]:
+        kth = probs.topk(top_k, dim=-1).values[..., -1:]
+        probs = probs.masked_fill(probs < kth, 0.0)
+    if top_p < 1.0:
+        ordered, order = probs.sort(dim=-1, descending=True)
+        before = ordered.cumsum(-1) - ordered  # mass of the likelier choices
+        keep = before < top_p * ordered.sum(-1, keepdim=True)
+        probs = torch.zeros_like(probs).scatter(-1, order, ordered * keep)
+    return probs
+
+
+def draw(probs: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
+    """Inverse-CDF sampling of one index per row from unnormalised ``probs`` with given uniforms."""
+    cdf = probs.cumsum(-1)
+    index = (cdf < uniforms[:, None] * cdf[:, -1:]).sum(-1)
+    return index.clamp(max=probs.shape[-1] - 1)
+
+
+@dataclass
+class Hypothesis:
+    timeline: Timeline
+    row: int  # which LSTM state row holds its state
+    log_prob: float = 0.0
+
+    @property
+    def score(self) -> float:
+        """Mean log-probability per event: tunes of equal length in bars differ in event counts."""
+        return self.log_prob / max(len(self.timeline.durations), 1)
+
+
+def _limits(timeline: Timeline, settings: Settings) -> tuple[int, bool]:
+    """The longest duration allowed now, and whether this is the forced closing tonic."""
+    remaining = timeline.end - timeline.now
+    if settings.end_on_tonic and remaining <= settings.final_units:
+        return remaining, True
+    return min(timeline.room_in_bar, remaining - settings.final_units), False
+
+
+def _expand(model: MelodyLSTM, h: Hypothesis, hidden: torch.Tensor, pitch_logits: torch.Tensor, settings: Settings,
+            generator: torch.Generator) -> list[tuple[float, int, int]]:
+    """Up to ``beam`` distinct sampled next events of one hypothesis, with their total log-probs.
+
+    Candidates are drawn with temperature, top-k and top-p, but scored by the model's own
+    (temperature 1) probabilities under the meter constraints, as Magenta's beam search does.
+    """
+    beam = settings.beam
+    longest, closing = _limits(h.timeline, settings)
+    pitch_mask = torch.zeros(N_PITCH_IDS, dtype=torch.bool)
+    if closing:
+        pitch_mask[tonic_pitch_ids()] = True
+    else:
+        pitch_mask[PITCH_REST:] = True
+    logits = pitch_logits.masked_fill(~pitch_mask, float("-inf"))
+    probs = filtered_probabilities(logits[None], settings.temperature, settings.top_k, settings.top_p)
+    pitches = draw(probs.expand(beam, -1), torch.rand(beam, generator=generator))
+    axis = torch.arange(N_DURATION_IDS)
+    allowed = axis == longest if closing else (axis >= 1) & (axis <= longest)
+    duration_logits = model.duration_logits(hidden.expand(beam, -1), pitches).masked_fill(~allowed, float("-inf"))
+    duration_probs = filtered_probabilities(duration_logits, settings.temperature, settings.top_k, settings.top_p)
+    durations = draw(duration_probs, torch.rand(beam, generator=generator))
+    log_probs = logits.log_softmax(-1)[pitches] + duration_logits.log_softmax(-1).gather(-1, durations[:, None]).squeeze(-1)
+    found: dict[tuple[int, int], float] = {}
+    for p, d, lp in zip(pitches.tolist(), durations.tolist(), log_probs.tolist()):
+        found.setdefault((p, d), h.log_prob + lp)
+    return [(lp, p, d) for (p, d), lp in found.items()]
+
+
+@torch.no_grad()
+def sample_events(model: MelodyLSTM, settings: Settings, primer: Primer, seeds: list[int]) -> list[Timeline]:
+    """One finished timeline per seed (pitch ids in the normalised key, durations in units).
+
+    With ``beam`` 1 this is plain ancestral sampling; wider, each live hypothesis proposes
+    ``beam`` sampled continuations and the best ``beam`` by mean log-probability survive.
+    """
+    beam = settings.beam
+    generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
+    start = Timeline(settings.meter, settings.key.mode, settings.bars)
+    rows = []
+    for pitch_id, duration in zip(primer.pitch_ids, primer.durations):
+        rows.append(start.features())
+        start.add(pitch_id, duration)
+    total_rows = len(seeds) * beam
+    if rows:
+        _, _, primed = model(torch.tensor([rows]))
+        state = tuple(s.expand(-1, total_rows, -1).contiguous() for s in primed)
+    else:
+        state = tuple(torch.zeros(model.lstm.num_layers, total_rows, model.lstm.hidden_size) for _ in range(2))
+    width = len(start.features())
+    beams = [[Hypothesis(start.copy(), s * beam)] for s in range(len(seeds))]
+    while any(h.timeline.now < h.timeline.end for hyps in beams for h in hyps):
+        features = torch.zeros(total_rows, 1, width, dtype=torch.long)
+        for hyps in beams:
+            for h in hyps:
+                features[h.row, 0] = torch.tensor(h.timeline.features())
+        hidden, pitch_logits, new_state = model(features, state)
+        order = torch.arange(total_rows)
+        next_beams = []
+        for s, hyps in enumerate(beams):
+            candidates: list[tuple[float, Hypothesis, int, int, float]] = []
+            for h in hyps:
+                if h.timeline.now >= h.timeline.end:
+                    candidates.append((h.score, h, -1, -1, h.log_prob))
+                    continue
+                for lp, p, d in _expand(model, h, hidden[h.row, 0], pitch_logits[h.row, 0], settings, generators[s]):
+                    candidates.append((lp / (len(h.timeline.durations) + 1), h, p, d, lp))
+            candidates.sort(key=lambda c: -c[0])
+            survivors = []
+            for rank, (_, h, p, d, lp) in enumerate(candidates[:beam]):
+                timeline = h.timeline if beam == 1 else h.timeline.copy()
+                if p >= 0:
+                    timeline.add(p, d)
+                row = s * beam + rank
+                order[row] = h.row
+                survivors.append(Hypothesis(timeline, row, lp))
+            next_beams.append(survivors)
+        state = tuple(x[:, order] for x in new_state)
+        beams = next_beams
+    return [max(hyps, key=lambda h: h.score).timeline for hyps in beams]
+
+
+# -- scores --------------------------------------------------------------------------------------
+def to_score(timeline: Timeline, settings: Settings, tempo: float, instrument: int) -> Score:
+    """A Score in the requested key, with accented downbeats as a player would give them."""
+    seconds_per_unit = 60.0 / tempo / UNITS_PER_QUARTER
+    meter = settings.meter
+    notes = []
+    for onset, pitch_id, duration in zip(timeline.onsets, timeline.pitch_ids, timeline.durations):
+        pitch = pitch_of_id(pitch_id, settings.key.shift)
+        if pitch is None:
+            continue
+        in_bar = onset % meter.bar_units
+        velocity = 100 if in_bar == 0 else 90 if in_bar % meter.beat_units == 0 else 78
+        notes.append(Note(int(pitch), onset * seconds_per_unit, (onset + duration) * seconds_per_unit, velocity))
+    track = Track(notes=notes, program=instrument, name="melody")
+    return Score(tracks=[track], tempo=tempo, time_signature=(meter.numerator, meter.denominator), key=settings.key.name)
+
+
+def settings_from(params: dict[str, Any]) -> Settings:
+    return Settings(parse_meter(params["time_signature"]), parse_key(params["key"]), params["bars"], params["temperature"],
+                    params["top_k"], params["top_p"], params["beam"], params["end_on_tonic"])
+
+
+def generate_scores(params: dict[str, Any], seeds: list[int], weights_dir: Path) -> list[Score]:
+    """The generator's work: check the request, sample every seed in one batch, build Scores."""
+    settings = settings_from(params)
+    primer = parse_primer(params["primer"], settings.key)
+    total = settings.bars * settings.meter.bar_units
+    if primer.units >= total:
+        raise BadInput(f"primer lasts {primer.units / settings.meter.bar_units:.1f} bars of {settings.meter}, "
+                       f"not less than bars={settings.bars}; ask for more bars or give a shorter primer")
+    for note in primer.notes:
+        print(f"muse: note: primer {note}", file=sys.stderr)
+    model, checkpoint = load_model(params["model"], weights_dir)
+    timelines = sample_events(model, settings, primer, seeds)
+    scores = []
+    for timeline in timelines:
+        score = to_score(timeline, settings, params["tempo"], params["instrument"])
+        score.meta = {"checkpoint": checkpoint.sha256, **({"notes": primer.notes} if primer.notes else {})}
+        scores.append(score)
+    return scores
+

@@ -1,0 +1,76 @@
+"""The `melody` generator: folk-style melodies from an LSTM trained here, as a Score.
+
+No torch or numpy at import time: `muse list` reads the declarations below and nothing else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from engine import Generator, Param, Score, hookimpl
+
+WEIGHTS = Path(__file__).parent / "weights"
+
+MODEL = Param("model", str, "default", "a shipped checkpoint name (default) or a path to a .safetensors file")
+
+
+class MelodyGenerator(Generator):
+    name = "melody"
+    description = "monophonic folk-style melodies from an LSTM over note events (meter, key and bars on request)"
+    output = Score
+    params = (
+        Param("bars", int, 16, "length in bars", min=1, max=256),
+        Param("time_signature", str, "4/4", "meter: 4/4, 3/4, 6/8 (also 2/4, 2/2, 9/8, 12/8)"),
+        Param("key", str, "D major", "tonic and mode, e.g. 'D minor', 'Bb major', 'F#m'"),
+        Param("tempo", float, 120.0, "quarter notes per minute", min=20.0, max=400.0),
+        Param("temperature", float, 1.0, "sampling temperature (lower: safer, higher: wilder)", min=0.05, max=3.0),
+        Param("top_k", int, 0, "sample only among the k likeliest choices (0: all)", min=0, max=128),
+        Param("top_p", float, 1.0, "sample only within this much probability mass (nucleus)", min=0.01, max=1.0),
+        Param("beam", int, 1, "stochastic beam search width (1: plain sampling)", min=1, max=16),
+        Param("primer", str, None, "a MIDI file or space-separated MIDI pitches ('60 62 64 65', eighth notes) to continue"),
+        Param("instrument", int, 40, "General MIDI program (40 violin, 73 flute, 0 piano)", min=0, max=127),
+        Param("end_on_tonic", bool, True, "close on the tonic, held for the last beat (a cadence)"),
+        MODEL,
+    )
+    train_params = (
+        Param("epochs", int, 40, "passes over the training tunes", min=1),
+        Param("batch_size", int, 32, "tunes per batch", min=1),
+        Param("window", int, 256, "events per training window (longer tunes are cropped at random)", min=8),
+        Param("hidden", int, 256, "LSTM width", min=8),
+        Param("layers", int, 2, "LSTM layers", min=1, max=4),
+        Param("dropout", float, 0.3, "dropout on LSTM inputs and outputs", min=0.0, max=0.9),
+        Param("lr", float, 3e-3, "Adam learning rate (cosine decay after a one-epoch warm-up)", min=1e-6),
+        Param("checkpoint_every", int, 200, "steps between checkpoints", min=1),
+        Param("report_every", int, 100, "steps between held-out NLL reports (0: none)", min=0),
+    )
+    eval_params = (
+        MODEL,
+        Param("samples", int, 200, "tunes to generate for the music metrics", min=1, max=5000),
+        Param("temperature", float, 1.0, "sampling temperature of the generated tunes", min=0.05, max=3.0),
+        Param("seed", int, 0, "seed of the generated tunes"),
+    )
+    demo_params = [{"bars": 16, "time_signature": "6/8", "key": "E minor", "tempo": 110.0}]
+
+    def generate(self, params: dict[str, Any], seed: int) -> Score:
+        return self.generate_many(params, [seed])[0]
+
+    def generate_many(self, params: dict[str, Any], seeds: list[int]) -> list[Score]:
+        from .generate import generate_scores
+
+        return generate_scores(params, seeds, WEIGHTS)
+
+    def train(self, job) -> dict[str, Any]:
+        from .train import train_melody
+
+        return train_melody(job)
+
+    def evaluate(self, data: Path | None, params: dict[str, Any]) -> dict[str, Any]:
+        from .evaluate import evaluate_melody
+
+        return evaluate_melody(data, params, WEIGHTS)
+
+
+@hookimpl
+def register_generators(register):
+    register(MelodyGenerator())

@@ -1,0 +1,76 @@
+"""Registers the `poem` generator. Torch and the model code are imported only when used."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from engine import Generator, Param, Text, TrainJob, hookimpl
+
+WEIGHTS = Path(__file__).parent / "weights"
+#: Kept here (not imported from forms.py) so `muse list` does not import the model code.
+FORM_NAMES = ("free", "couplet", "quatrain", "sonnet", "limerick", "jueju5", "jueju7")
+
+
+class PoemGenerator(Generator):
+    name = "poem"
+    description = "Poems from a character-level LSTM, in free verse or fixed forms (sonnet, limerick, jueju...)"
+    output = Text
+    params = (
+        Param("form", str, "free", "Poem form: free, couplet, quatrain, sonnet, limerick (English); jueju5, jueju7 (Chinese).",
+              choices=FORM_NAMES),
+        Param("model", str, "auto", "Shipped model (en, zh), a .safetensors path, or auto: zh for jueju, else en."),
+        Param("prime", str, "", "First words of line 1 (every character must be one the model has seen)."),
+        Param("title", str, "", "Title; empty: the first words of line 1 (English) or 無題 (Chinese)."),
+        Param("lines", int, None, "Number of lines for form=free (default 8).", min=1, max=200),
+        Param("temperature", float, 0.8, "Sampling temperature: lower is safer, higher is wilder.", min=0.05, max=3.0),
+        Param("top_k", int, 0, "Sample only among the k likeliest characters/words (0: all).", min=0),
+        Param("top_p", float, 0.95, "Sample from the smallest set holding this probability mass (1: all).", min=0.01, max=1.0),
+    )
+    train_params = (
+        Param("steps", int, 3000, "Optimizer steps in all (a resumed run continues to this count).", min=1),
+        Param("hidden", int, 384, "Recurrent units per layer.", min=8, max=4096),
+        Param("layers", int, 2, "Recurrent layers.", min=1, max=8),
+        Param("embed", int, 64, "Character embedding size.", min=4, max=2048),
+        Param("cell", str, "lstm", "Recurrent cell.", choices=("lstm", "gru")),
+        Param("dropout", float, 0.15, "Dropout between layers and before the softmax.", min=0.0, max=0.9),
+        Param("seq_len", int, 128, "Characters per training window (backpropagation length).", min=2, max=4096),
+        Param("batch_size", int, 32, "Windows per step.", min=1, max=4096),
+        Param("lr", float, 2e-3, "Peak AdamW learning rate (warm-up, then cosine to a tenth).", min=1e-6, max=1.0),
+        Param("min_count", int, 1, "Characters seen fewer times become 'unknown' (keeps big vocabularies small).", min=1),
+        Param("holdout", float, 0.1, "Fraction at the end of every file kept for validation.", min=0.0, max=0.5),
+        Param("pattern", str, "*.txt", "Which files of a --data folder to read."),
+        Param("language", str, "", "Language code to record (en, zh); empty: detect from the text."),
+        Param("checkpoint_every", int, 250, "Steps between checkpoints.", min=1),
+        Param("sample_every", int, 250, "Steps between a validation estimate and a text sample (0: never).", min=0),
+    )
+
+    eval_params = (
+        Param("model", str, "en", "Shipped model (en, zh) or a .safetensors path."),
+        Param("samples", int, 200, "Poems per form for the adherence and variety scores (0: skip).", min=0),
+        Param("forms", str, "all", "Comma-separated forms to score, or all (those of the model's language)."),
+        Param("holdout", float, 0.1, "Fraction at the end of every --data file scored for validation loss.", min=0.01, max=0.5),
+        Param("pattern", str, "*.txt", "Which files of a --data folder to read."),
+        Param("temperature", float, 0.8, "Sampling temperature for the poems.", min=0.05, max=3.0),
+        Param("top_p", float, 0.95, "Nucleus mass for the poems.", min=0.01, max=1.0),
+    )
+
+    def generate(self, params: dict[str, Any], seed: int) -> Text:
+        from .generate import generate_poem
+
+        return generate_poem(params, seed)
+
+    def evaluate(self, data: Path | None, params: dict[str, Any]) -> dict[str, Any]:
+        from .evaluate import evaluate
+
+        return evaluate(data, params)
+
+    def train(self, job: TrainJob) -> dict[str, Any]:
+        from .train import train
+
+        return train(job)
+
+
+@hookimpl
+def register_generators(register):
+    register(PoemGenerator())

@@ -1,0 +1,301 @@
+"""File formats for the four work types, each recording the work's provenance in the file.
+
+Where a format has room for text, provenance lives inside the file (PNG iTXt, JPEG/WebP EXIF,
+GIF comment, MIDI text event, FLAC/OGG tags, a Markdown comment); otherwise in a sidecar
+``FILE.muse.json`` next to it (plain text, and WAV when the provenance outgrows its INFO chunk).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+from engine import Audio, BadInput, Image, Param, Renderer, Score, Text, Work
+from engine.io import atomic_path
+
+META_KEY = "muse"
+EXIF_DESCRIPTION = 0x010E
+WAV_COMMENT_LIMIT = 2000  # libsndfile drops longer RIFF INFO comments
+
+
+def _dump(meta: dict) -> str:
+    return json.dumps(meta, sort_keys=True, ensure_ascii=True)
+
+
+def _parse(text: str | bytes | None, path: Path) -> dict:
+    if not text:
+        return {}
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    if text.startswith(META_KEY + ":"):
+        text = text[len(META_KEY) + 1:]
+    try:
+        meta = json.loads(text)
+    except json.JSONDecodeError:
+        return {}  # someone else's comment, not our provenance
+    return meta if isinstance(meta, dict) else {}
+
+
+def sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".muse.json")
+
+
+def write_sidecar(path: Path, meta: dict) -> None:
+    with atomic_path(sidecar(path)) as temporary:
+        temporary.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def read_sidecar(path: Path) -> dict:
+    try:
+        return _parse(sidecar(path).read_text(encoding="utf-8"), path)
+    except FileNotFoundError:
+        return {}
+
+
+# -- images ------------------------------------------------------------------------------------
+SCALE = Param("scale", int, 1, "enlarge by this whole factor with sharp (nearest) pixels", min=1, max=32)
+QUALITY = Param("quality", int, 92, "lossy compression quality", min=1, max=100)
+FPS = Param("fps", float, 8.0, "frames per second of an animation", min=0.1, max=60)
+
+
+class PillowRenderer(Renderer):
+    """Shared Pillow plumbing; subclasses say how provenance is embedded and read back."""
+
+    work_type: ClassVar[type[Work]] = Image
+    readable: ClassVar[bool] = True
+    pillow_format: ClassVar[str] = ""
+    params = (SCALE,)
+
+    def write(self, work: Work, path: Path, params: dict[str, Any]) -> None:
+        assert isinstance(work, Image)
+        frames = [work.pixels, *work.frames]
+        pictures = [self._prepare(work.to_pil(f), params["scale"]) for f in frames]
+        options = self._options(work.meta, params)
+        if len(pictures) > 1:
+            options.update(save_all=True, append_images=pictures[1:], duration=int(1000 / params.get("fps", 8.0)), loop=0)
+        with atomic_path(path) as temporary:
+            pictures[0].save(temporary, format=self.pillow_format, **options)
+
+    def _prepare(self, picture, scale: int):
+        if scale > 1:
+            from PIL import Image as PILImage
+
+            picture = picture.resize((picture.width * scale, picture.height * scale), PILImage.Resampling.NEAREST)
+        return picture
+
+    def _options(self, meta: dict, params: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def read(self, path: Path) -> Work:
+        from PIL import Image as PILImage, UnidentifiedImageError
+
+        try:
+            with PILImage.open(path) as picture:
+                picture.load()
+                meta = self._extract(picture)
+                return Image.from_pil(picture, meta=meta)
+        except (UnidentifiedImageError, OSError, SyntaxError) as error:
+            raise BadInput(f"{path}: not a readable image ({error})") from None
+
+    def _extract(self, picture) -> dict:
+        return {}
+
+
+class PngRenderer(PillowRenderer):
+    name = "png"
+    description = "PNG image; provenance in an iTXt chunk"
+    suffixes = (".png",)
+    pillow_format = "PNG"
+
+    def _options(self, meta: dict, params: dict[str, Any]) -> dict[str, Any]:
+        from PIL import PngImagePlugin
+
+        info = PngImagePlugin.PngInfo()
+        if meta:
+            info.add_itxt(META_KEY, _dump(meta))
+        return {"pnginfo": info}
+
+    def _extract(self, picture) -> dict:
+        return _parse(picture.info.get(META_KEY), Path(picture.filename or ""))
+
+
+class ExifRenderer(PillowRenderer):
+    """Formats whose provenance rides in the EXIF ImageDescription tag."""
+
+    readable: ClassVar[bool] = True
+    params = (SCALE, QUALITY)
+
+    def _options(self, meta: dict, params: dict[str, Any]) -> dict[str, Any]:
+        from PIL import Image as PILImage
+
+        exif = PILImage.Exif()
+        if meta:
+            exif[EXIF_DESCRIPTION] = _dump(meta)
+        return {"exif": exif.tobytes(), "quality": params["quality"]}
+
+    def _extract(self, picture) -> dict:
+        return _parse(picture.getexif().get(EXIF_DESCRIPTION), Path(picture.filename or ""))
+
+
+class JpegRenderer(ExifRenderer):
+    name = "jpeg"
+    description = "JPEG image (no alpha); provenance in EXIF"
+    suffixes = (".jpg", ".jpeg")
+    pillow_format = "JPEG"
+
+    def _prepare(self, picture, scale: int):
+        return super()._prepare(picture.convert("RGB") if picture.mode == "RGBA" else picture, scale)
+
+
+class WebpRenderer(ExifRenderer):
+    name = "webp"
+    description = "WebP image or animation; provenance in EXIF"
+    suffixes = (".webp",)
+    pillow_format = "WEBP"
+    params = (SCALE, QUALITY, FPS)
+
+
+class GifRenderer(PillowRenderer):
+    name = "gif"
+    description = "GIF image or animation (256 colours); provenance in a comment"
+    suffixes = (".gif",)
+    pillow_format = "GIF"
+    params = (SCALE, FPS)
+
+    def _options(self, meta: dict, params: dict[str, Any]) -> dict[str, Any]:
+        return {"comment": _dump(meta).encode()} if meta else {}
+
+    def _extract(self, picture) -> dict:
+        return _parse(picture.info.get("comment"), Path(picture.filename or ""))
+
+
+# -- scores ------------------------------------------------------------------------------------
+class MidiRenderer(Renderer):
+    name = "midi"
+    description = "Standard MIDI file; provenance in a text meta event"
+    work_type = Score
+    suffixes = (".mid", ".midi")
+    readable = True
+    params = (Param("resolution", int, 480, "ticks per quarter note", min=24, max=15360),)
+
+    def write(self, work: Work, path: Path, params: dict[str, Any]) -> None:
+        assert isinstance(work, Score)
+        with atomic_path(path) as temporary:
+            work.to_midi(resolution=params["resolution"]).write(str(temporary))
+
+    def read(self, path: Path) -> Work:
+        import pretty_midi
+
+        try:
+            midi = pretty_midi.PrettyMIDI(str(path))
+        except Exception as error:  # mido raises many types for damaged files
+            raise BadInput(f"{path}: not a readable MIDI file ({type(error).__name__}: {error})") from None
+        return Score.from_midi(midi)
+
+
+# -- audio -------------------------------------------------------------------------------------
+class AudioRenderer(Renderer):
+    name = "audio"
+    description = "WAV, FLAC or Ogg Vorbis through soundfile; provenance in tags (or a sidecar)"
+    work_type = Audio
+    suffixes = (".wav", ".flac", ".ogg")
+    readable = True
+    params = (Param("bit_depth", int, 16, "integer sample size for WAV and FLAC (Ogg ignores it)", choices=(16, 24)),)
+
+    def write(self, work: Work, path: Path, params: dict[str, Any]) -> None:
+        import numpy as np
+        import soundfile
+
+        assert isinstance(work, Audio)
+        suffix = path.suffix.lower()
+        subtype = "VORBIS" if suffix == ".ogg" else f"PCM_{params['bit_depth']}"
+        text = _dump(work.meta) if work.meta else ""
+        in_file = bool(text) and (suffix != ".wav" or len(text) <= WAV_COMMENT_LIMIT)
+        with atomic_path(path) as temporary:
+            with soundfile.SoundFile(temporary, "w", work.rate, work.channels, subtype=subtype) as handle:
+                if in_file:
+                    handle.comment = text
+                handle.write(np.clip(work.samples, -1.0, 1.0))
+        if text and not in_file:
+            write_sidecar(path, work.meta)
+
+    def read(self, path: Path) -> Work:
+        import soundfile
+
+        try:
+            with soundfile.SoundFile(path) as handle:
+                comment = handle.comment
+                samples = handle.read(dtype="float32", always_2d=True)
+                rate = handle.samplerate
+        except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+            raise BadInput(f"{path}: not a readable audio file ({error})") from None
+        return Audio(samples, rate, meta=_parse(comment, path) or read_sidecar(path))
+
+
+# -- text --------------------------------------------------------------------------------------
+class PlainTextRenderer(Renderer):
+    name = "text"
+    description = "plain UTF-8 text (title underlined); provenance in FILE.muse.json"
+    work_type = Text
+    suffixes = (".txt",)
+    readable = True
+
+    def write(self, work: Work, path: Path, params: dict[str, Any]) -> None:
+        assert isinstance(work, Text)
+        head = f"{work.title}\n{'=' * max(3, len(work.title))}\n\n" if work.title else ""
+        with atomic_path(path) as temporary:
+            temporary.write_text(head + work.body + "\n", encoding="utf-8")
+        if work.meta:
+            write_sidecar(path, work.meta)
+
+    def read(self, path: Path) -> Work:
+        lines = _read_lines(path)
+        title = None
+        if len(lines) >= 2 and lines[0].strip() and set(lines[1].strip()) == {"="}:
+            title, lines = lines[0].strip(), lines[3:] if len(lines) > 2 and not lines[2].strip() else lines[2:]
+        meta = read_sidecar(path)
+        return Text(lines=lines, title=title, language=meta.get("language"), meta=meta)
+
+
+class MarkdownRenderer(Renderer):
+    name = "markdown"
+    description = "Markdown (title as a heading, hard line breaks); provenance in an HTML comment"
+    work_type = Text
+    suffixes = (".md",)
+    readable = True
+
+    def write(self, work: Work, path: Path, params: dict[str, Any]) -> None:
+        assert isinstance(work, Text)
+        head = f"# {work.title}\n\n" if work.title else ""
+        body = "\n".join(line + "  " if line.strip() else "" for line in work.lines)
+        tail = f"\n\n<!-- {META_KEY}:{_dump(work.meta)} -->" if work.meta else ""
+        with atomic_path(path) as temporary:
+            temporary.write_text(head + body + tail + "\n", encoding="utf-8")
+
+    def read(self, path: Path) -> Work:
+        lines = _read_lines(path)
+        meta: dict = {}
+        if lines and lines[-1].startswith(f"<!-- {META_KEY}:") and lines[-1].endswith("-->"):
+            meta = _parse(lines[-1][5:-3].strip(), path)
+            lines = lines[:-1]
+            while lines and not lines[-1].strip():
+                lines.pop()
+        title = None
+        if lines and lines[0].startswith("# "):
+            title, lines = lines[0][2:].strip(), lines[2:] if len(lines) > 1 and not lines[1].strip() else lines[1:]
+        return Text(lines=[line.removesuffix("  ") for line in lines], title=title, language=meta.get("language"), meta=meta)
+
+
+def _read_lines(path: Path) -> list[str]:
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise BadInput(f"{path}: binary data, not text")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadInput(f"{path}: not UTF-8 text (byte {error.start})") from None
+    return text.rstrip("\n").split("\n") if text.strip() else []
+
+
+ALL = (PngRenderer, JpegRenderer, WebpRenderer, GifRenderer, MidiRenderer, AudioRenderer, PlainTextRenderer, MarkdownRenderer)

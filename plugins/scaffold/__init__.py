@@ -1,0 +1,1 @@
+"""Built-in plugin: `muse plugin new`, the scaffold for new plugin packages."""

@@ -1,0 +1,1 @@
+"""Neural style transfer that needs no pretrained network (see plugin.py)."""

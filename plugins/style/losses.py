@@ -1,0 +1,75 @@
+"""Gatys' objective: keep the content's features, match the style's Gram matrices.
+
+Each layer's loss is divided by the size of its target, so every layer (and every encoder,
+random or VGG) weighs the same whatever its channel count or activation scale; that is what
+lets one ``strength`` value mean the same thing at every pyramid level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .model import Encoder
+
+#: Style against content at strength 1; picked by eye on the shared paintings (docs/style.md).
+STYLE_BALANCE = 10.0
+#: A little total variation keeps random-feature results from growing pixel-level speckle.
+TV_WEIGHT = 1e-2
+
+
+def gram(features: torch.Tensor) -> torch.Tensor:
+    """``(B, C, H, W)`` -> ``(B, C, C)`` uncentred second moments per pixel."""
+    batch, channels, height, width = features.shape
+    flat = features.reshape(batch, channels, height * width)
+    return flat @ flat.transpose(1, 2) / (height * width)
+
+
+def blended_grams(encoder: Encoder, styles: list[torch.Tensor], weights: list[float]) -> dict[str, torch.Tensor]:
+    """The Gram targets of several style images mixed by weight (weights sum to 1)."""
+    total = sum(weights)
+    targets: dict[str, torch.Tensor] = {}
+    with torch.no_grad():
+        for style, weight in zip(styles, weights):
+            for name, value in encoder(style).items():
+                if name in encoder.style_layers:
+                    targets[name] = targets.get(name, 0) + gram(value) * (weight / total)
+    return targets
+
+
+def total_variation(image: torch.Tensor) -> torch.Tensor:
+    return (image[..., 1:, :] - image[..., :-1, :]).pow(2).mean() + (image[..., :, 1:] - image[..., :, :-1]).pow(2).mean()
+
+
+@dataclass
+class StyleObjective:
+    """content + strength * style + tv, with targets computed once."""
+
+    encoder: Encoder
+    style_targets: dict[str, torch.Tensor]
+    content_targets: dict[str, torch.Tensor]
+    strength: float = 1.0
+    tv_weight: float | None = None  # None: TV_WEIGHT
+
+    @classmethod
+    def build(cls, encoder: Encoder, content: torch.Tensor, style_targets: dict[str, torch.Tensor],
+              strength: float) -> "StyleObjective":
+        with torch.no_grad():
+            features = encoder(content)
+        targets = {name: features[name] for name in encoder.content_layers if name in features}
+        return cls(encoder, style_targets, targets, strength)
+
+    def __call__(self, image: torch.Tensor, content_targets: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+        """Loss terms for ``image`` (a batch is fine); ``content_targets`` overrides the stored ones
+        (feed-forward training passes each batch's own content features)."""
+        features = self.encoder(image)
+        content_targets = self.content_targets if content_targets is None else content_targets
+        content = sum(((features[n] - t).pow(2).mean() / t.pow(2).mean().clamp_min(1e-8)
+                       for n, t in content_targets.items()), torch.zeros(()))
+        style_terms = [(gram(features[n]) - t).pow(2).sum((1, 2)).mean() / t.pow(2).sum().clamp_min(1e-8)
+                       for n, t in self.style_targets.items() if n in features]
+        style = sum(style_terms, torch.zeros(())) / max(len(style_terms), 1)
+        tv = total_variation(image)
+        total = content + STYLE_BALANCE * self.strength * style + (TV_WEIGHT if self.tv_weight is None else self.tv_weight) * tv
+        return {"loss": total, "content": content, "style": style, "tv": tv}

@@ -1,0 +1,110 @@
+"""Scoring a stylized image: how much of the style it took, how much of the content it kept.
+
+Style distance uses an *evaluator* network that no method optimises against: a random conv net
+with another seed, other kernel sizes and max-pooling, so a method cannot score well just by
+overfitting the statistics of its own encoder. Content is SSIM on luminance, the usual measure
+of kept structure (Wang et al. 2004).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .images import load_picture, luminance, reinhard_transfer
+from .losses import gram
+
+EVALUATOR_SEED = 4242
+#: Both images are measured at this long side, so scores from different output sizes compare.
+EVAL_SIDE = 256
+
+
+class EvaluatorNet(nn.Module):
+    """A fixed random VGG-like net (5x5, 3x3, 3x3 convs with max-pooling) used only to measure."""
+
+    def __init__(self, seed: int = EVALUATOR_SEED):
+        super().__init__()
+        generator = torch.Generator().manual_seed(seed)
+        self.convs = nn.ModuleList([nn.Conv2d(3, 64, 5, padding=2), nn.Conv2d(64, 128, 3, padding=1),
+                                    nn.Conv2d(128, 256, 3, padding=1)])
+        with torch.no_grad():
+            for conv in self.convs:
+                fan_in = conv.weight[0].numel()
+                conv.weight.copy_(torch.randn(conv.weight.shape, generator=generator) * (2.0 / fan_in) ** 0.5)
+                conv.bias.copy_(torch.randn(conv.bias.shape, generator=generator) * 0.1)
+        for parameter in self.parameters():
+            parameter.requires_grad_(False)
+
+    def forward(self, image: torch.Tensor) -> list[torch.Tensor]:
+        x, outputs = image * 2.0 - 1.0, []
+        for index, conv in enumerate(self.convs):
+            x = F.relu(conv(x))
+            outputs.append(x)
+            if index < len(self.convs) - 1:
+                x = F.max_pool2d(x, 2)
+        return outputs
+
+
+def _at_eval_size(image: torch.Tensor) -> torch.Tensor:
+    height, width = image.shape[-2:]
+    scale = EVAL_SIDE / max(height, width)
+    size = (max(8, round(height * scale)), max(8, round(width * scale)))
+    return F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=True)
+
+
+def style_distance(image: torch.Tensor, style: torch.Tensor, evaluator: EvaluatorNet | None = None) -> float:
+    """Mean relative Frobenius distance of the evaluator's Gram matrices (0 = same statistics)."""
+    evaluator = evaluator or EvaluatorNet()
+    with torch.no_grad():
+        ours, theirs = evaluator(_at_eval_size(image)), evaluator(_at_eval_size(style))
+        distances = [float((gram(a) - gram(b)).norm() / gram(b).norm()) for a, b in zip(ours, theirs)]
+    return sum(distances) / len(distances)
+
+
+def ssim(image: torch.Tensor, reference: torch.Tensor) -> float:
+    """Structural similarity of the luminance, Gaussian window 11 / sigma 1.5, at the reference's size."""
+    if image.shape[-2:] != reference.shape[-2:]:
+        image = F.interpolate(image, size=reference.shape[-2:], mode="bilinear", align_corners=False, antialias=True)
+    x, y = luminance(image.clamp(0, 1)), luminance(reference.clamp(0, 1))
+    coords = torch.arange(11, dtype=torch.float32) - 5
+    window = torch.exp(-coords ** 2 / (2 * 1.5 ** 2))
+    window = (window / window.sum())
+    kernel = (window[:, None] * window[None, :])[None, None]
+
+    def blur(t: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(F.pad(t, (5, 5, 5, 5), mode="reflect"), kernel)
+
+    mx, my = blur(x), blur(y)
+    vx, vy, cov = blur(x * x) - mx ** 2, blur(y * y) - my ** 2, blur(x * y) - mx * my
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    score = ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx ** 2 + my ** 2 + c1) * (vx + vy + c2))
+    return float(score.mean())
+
+
+def evaluate_fast_model(data: Path, params: dict[str, Any], weights_dir: Path) -> dict[str, Any]:
+    """`muse eval style`: a fast model against Reinhard colour transfer on each content image."""
+    from engine.io import shipped_model
+
+    from .data import image_files
+    from .fast import apply_net, load_net, parse_styles
+
+    paths, weights = parse_styles(params["style"], params["style_weights"], "eval style")
+    net, _ = load_net(shipped_model(params["model"], weights_dir, "style"))
+    evaluator = EvaluatorNet()
+    size = params["size"]
+    styles = [load_picture(p, size) for p in paths]
+    scores = {"style_distance": 0.0, "ssim": 0.0, "reinhard_style_distance": 0.0, "reinhard_ssim": 0.0}
+    files = image_files(data)
+    for path in files:
+        content = load_picture(path, size)
+        made = apply_net(net, content)
+        baseline = reinhard_transfer(content, styles[0])
+        for prefix, image in (("", made), ("reinhard_", baseline)):
+            distance = sum(w * style_distance(image, s, evaluator) for s, w in zip(styles, weights)) / sum(weights)
+            scores[prefix + "style_distance"] += distance / len(files)
+            scores[prefix + "ssim"] += ssim(image, content) / len(files)
+    return {"images": len(files), **{k: round(v, 4) for k, v in scores.items()}}

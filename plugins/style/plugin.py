@@ -1,0 +1,122 @@
+"""The `style` stylizer: paint an Image in the manner of one or more paintings.
+
+Two modes share one loss. Without ``model`` it optimises the pixels (Gatys et al.) over a
+random-weight encoder, coarse to fine; with ``model=`` it runs a feed-forward net trained by
+`muse train style`. torch is imported inside the methods so `muse list` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from engine import BadInput, Image, Param, ParamError, Stylizer, TrainJob, hookimpl
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+
+STYLE = Param("style", str, None, "style image path(s), comma-separated to blend several: style=a.jpg,b.png")
+STYLE_WEIGHTS = Param("style_weights", str, None, "blend weights for several styles, e.g. 0.7,0.3 (default: equal)")
+STRENGTH = Param("strength", float, 1.0, "style weight against content; with model= a blend with the input "
+                 "(values above 1 count as 1)", min=0.0, max=100.0)
+FEATURES = Param("features", str, "random", "feature network: random (built in) or vgg19 (needs weights=)",
+                 choices=("random", "vgg19"))
+WEIGHTS = Param("weights", Path, None, "your own VGG-19 state dict in torchvision's layout (.pth or .safetensors)")
+
+
+class StyleStylizer(Stylizer):
+    name = "style"
+    description = "neural style transfer with random-feature Gram losses, or a trained fast model"
+    params = (
+        STYLE, STYLE_WEIGHTS, STRENGTH,
+        Param("size", int, 512, "long side of the output in pixels", min=16, max=4096),
+        Param("steps", int, 60, "L-BFGS steps per pyramid level (optimisation mode)", min=1, max=5000),
+        Param("levels", int, 0, "pyramid levels, coarse to fine; 0 = down to ~128 px, 1 = single scale",
+              min=0, max=8),
+        Param("preserve_color", bool, False, "transfer only luminance; keep the input's colours"),
+        Param("init", str, "content", "start from the content image or from noise", choices=("content", "noise")),
+        FEATURES, WEIGHTS,
+        Param("model", str, None, "a fast feed-forward model: a shipped name (default) or a .safetensors "
+              "file from `muse train style`; style= is then not needed"),
+        Param("snapshots", Path, None, "folder to save the result of each pyramid level (optimisation mode)"),
+    )
+    train_params = (
+        STYLE, STYLE_WEIGHTS, STRENGTH,
+        Param("steps", int, 2000, "training steps", min=1),
+        Param("batch_size", int, 4, "content crops per step", min=1, max=64),
+        Param("crop", int, 160, "content crop size in pixels", min=32, max=1024),
+        Param("lr", float, 1e-3, "Adam learning rate", min=1e-6, max=1.0),
+        Param("width", int, 16, "channels of the net's first layer (Johnson et al.: 32)", min=4, max=128),
+        Param("blocks", int, 3, "residual blocks", min=1, max=10),
+        FEATURES, WEIGHTS,
+        Param("sample_every", int, 200, "write a preview every N steps (0: never)", min=0),
+    )
+    eval_params = (
+        STYLE, STYLE_WEIGHTS,
+        Param("model", str, "default", "the fast model to score (shipped name or .safetensors path)"),
+        Param("size", int, 256, "long side the content images are stylized at", min=32, max=2048),
+    )
+    demo_params = [{"model": "default", "size": 256}]
+
+    def stylize(self, work: Image, params: dict[str, Any], seed: int) -> Image:
+        import torch
+
+        from engine.training import configure_threads
+
+        from .images import join_work, split_work, with_content_colour
+
+        configure_threads()
+        content, alpha, grey = split_work(work, params["size"])
+        meta: dict[str, Any] = {}
+        if params["model"]:
+            result, meta["checkpoint"] = self._feed_forward(content, params)
+        else:
+            result = self._optimise(content, params, seed)
+        if params["preserve_color"]:
+            result = with_content_colour(result, content)
+        return Image(join_work(result, alpha, grey), meta=meta)
+
+    def _feed_forward(self, content, params: dict[str, Any]):
+        from engine.io import shipped_model
+
+        from .fast import apply_net, load_net
+
+        if params["style"]:
+            raise ParamError("style= does not apply with model=: a fast model has its style built in")
+        net, sha256 = load_net(shipped_model(params["model"], WEIGHTS_DIR, self.name))
+        stylized = apply_net(net, content)
+        mix = min(params["strength"], 1.0)
+        return content + mix * (stylized - content), sha256
+
+    def _optimise(self, content, params: dict[str, Any], seed: int):
+        from .fast import parse_styles
+        from .features import make_encoder
+        from .images import load_picture
+        from .optimize import Plan, stylize_image
+
+        paths, weights = parse_styles(params["style"], params["style_weights"])
+        side = max(content.shape[-2:])
+        styles = [load_picture(path, side) for path in paths]
+        encoder = make_encoder(params["features"], params["weights"])
+        plan = Plan(size=side, steps=params["steps"], strength=params["strength"], levels=params["levels"],
+                    init=params["init"], preserve_color=params["preserve_color"], seed=seed,
+                    snapshots=params["snapshots"])
+        return stylize_image(content, styles, weights, encoder, plan)
+
+    def train(self, job: TrainJob) -> dict[str, Any]:
+        from .fast import train
+
+        if job.data is None:
+            raise BadInput("train style needs --data CONTENT_DIR (a folder of photos to learn on)")
+        return train(job)
+
+    def evaluate(self, data: Path | None, params: dict[str, Any]) -> dict[str, Any]:
+        from .metrics import evaluate_fast_model
+
+        if data is None:
+            raise BadInput("eval style needs --data CONTENT_DIR (photos to stylize)")
+        return evaluate_fast_model(data, params, WEIGHTS_DIR)
+
+
+@hookimpl
+def register_stylizers(register):
+    register(StyleStylizer())

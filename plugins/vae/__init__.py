@@ -1,0 +1,1 @@
+"""Convolutional (optionally class-conditional) VAE image generator (`muse generate vae`)."""

@@ -1,0 +1,108 @@
+"""The gan generator: training (dry run), sampling, sheets, walks, labels, bad checkpoints, eval."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from test_images import make_idx
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A dry-run GAN (and a dry-run classifier) on a tiny IDX folder, shared by the tests below."""
+    from engine import Engine
+
+    folder = tmp_path_factory.mktemp("gan")
+    data = make_idx(folder / "fashion")
+    engine = Engine()
+    engine.train("gan", data=data, out=folder / "gan.safetensors", dry_run=True, progress=False,
+                 batch_size=16, width=16, latent=8, sample_every=1)
+    engine.train("classifier", data=data, out=folder / "clf.safetensors", dry_run=True, progress=False, batch_size=16)
+    return folder
+
+
+def test_dry_run_writes_checkpoint_and_previews(trained):
+    from engine.training import read_metadata
+
+    meta = read_metadata(trained / "gan.safetensors")
+    assert meta["model"] == "gan" and meta["info"]["step"] == 2
+    assert meta["config"]["classes"][3] == "dress" and meta["info"]["data_fingerprint"]
+    assert sorted(p.name for p in (trained / "gan-samples").iterdir()) == ["step-000001.png", "step-000002.png"]
+
+
+def test_batch_item_equals_single_and_provenance(muse, in_tmp, trained):
+    model = f"model={trained / 'gan.safetensors'}"
+    assert muse("generate", "gan", "-p", model, "-n", "3", "--seed", "5", "-o", "many.png").code == 0
+    assert muse("generate", "gan", "-p", model, "--seed", "7", "-o", "one.png").code == 0
+    from PIL import Image as PILImage
+
+    assert np.array_equal(np.asarray(PILImage.open("many-002.png")), np.asarray(PILImage.open("one.png")))
+    assert PILImage.open("one.png").size == (28, 28)
+    info = muse("info", "one.png")
+    assert "checkpoint" in info.out and "gan" in info.out
+    assert muse("reproduce", "one.png").code == 0
+
+
+def test_grid_cells_are_the_seeds_samples(muse, in_tmp, trained):
+    model = f"model={trained / 'gan.safetensors'}"
+    assert muse("generate", "gan", "-p", model, "-p", "grid=3", "-p", "label=dress", "--seed", "4", "-o", "sheet.png").code == 0
+    assert muse("generate", "gan", "-p", model, "-p", "label=3", "--seed", "8", "-o", "cell.png").code == 0
+    from PIL import Image as PILImage
+
+    sheet = np.asarray(PILImage.open("sheet.png"))
+    assert sheet.shape == (3 * 30 + 2, 3 * 30 + 2)
+    cell4 = sheet[2 + 30:2 + 30 + 28, 2 + 30:2 + 30 + 28]  # row 1, column 1 -> seed 4 + 4
+    assert np.array_equal(cell4, np.asarray(PILImage.open("cell.png")))
+
+
+def test_walk_strip_and_animation(muse, in_tmp, trained):
+    model = f"model={trained / 'gan.safetensors'}"
+    assert muse("generate", "gan", "-p", model, "-p", "interpolate=5", "--seed", "1", "-o", "strip.png").code == 0
+    assert muse("generate", "gan", "-p", model, "-p", "interpolate=6", "-p", "animate=true", "-o", "walk.gif").code == 0
+    from PIL import Image as PILImage
+
+    assert PILImage.open("strip.png").size == (5 * 30 + 2, 32)
+    animation = PILImage.open("walk.gif")
+    assert animation.n_frames == 6
+    both = muse("generate", "gan", "-p", model, "-p", "interpolate=4", "-p", "grid=2", "-o", "x.png")
+    assert both.code != 0 and "not both" in both.err
+
+
+def test_bad_label_and_wrong_checkpoint(muse, in_tmp, trained):
+    wrong = muse("generate", "gan", "-p", f"model={trained / 'gan.safetensors'}", "-p", "label=hat", "-o", "x.png")
+    assert wrong.code != 0 and "valid: ankle boot" in wrong.err and len(wrong.err.strip().splitlines()) == 1
+    other = muse("generate", "gan", "-p", f"model={trained / 'clf.safetensors'}", "-o", "x.png")
+    assert other.code != 0 and "'classifier' checkpoint, not a 'gan' one" in other.err
+
+
+def test_eval_reports_fid_with_floor_and_ceiling(muse, trained):
+    result = muse("eval", "gan", "--data", trained / "fashion", "-p", f"model={trained / 'gan.safetensors'}",
+                  "-p", f"classifier={trained / 'clf.safetensors'}", "-p", "samples=100", "--json")
+    assert result.code == 0, result.err
+    import json
+
+    report = json.loads(result.out)
+    assert report["samples"] == 100
+    assert report["fid"] >= 0 and report["fid_floor_train_vs_test"] >= 0 and report["fid_ceiling_pixel_gaussian"] > 0
+
+
+def test_folder_of_rgb_images_at_32px(muse, in_tmp):
+    from PIL import Image as PILImage
+
+    (in_tmp / "pics").mkdir()
+    for i in range(12):
+        PILImage.new("RGB", (40, 30), (20 * i, 100, 200)).save(in_tmp / "pics" / f"{i}.jpg")
+    done = muse("train", "gan", "--data", "pics", "--dry-run", "--out", "rgb.safetensors", "--size", "32",
+                "--channels", "3", "--batch-size", "4", "--width", "8")
+    assert done.code == 0, done.err
+    assert muse("generate", "gan", "-p", "model=rgb.safetensors", "-o", "rgb.png").code == 0
+    assert PILImage.open("rgb.png").size == (32, 32) and PILImage.open("rgb.png").mode == "RGB"
+    labelled = muse("generate", "gan", "-p", "model=rgb.safetensors", "-p", "label=dress", "-o", "x.png")
+    assert labelled.code != 0 and "without labels" in labelled.err
+
+
+def test_bad_data_is_one_line(muse, in_tmp):
+    (in_tmp / "empty").mkdir()
+    empty = muse("train", "gan", "--data", "empty", "--dry-run", "--out", "x.safetensors")
+    assert empty.code != 0 and "empty" in empty.err and len(empty.err.strip().splitlines()) == 1

@@ -1,0 +1,153 @@
+"""Shared image plumbing: IDX and folder loading, bad input, labels, walks, sheets, FID, classifier."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+import torch
+
+from engine import BadInput, ParamError, UnknownName
+from plugins.images.data import FASHION_CLASSES, load_images, write_idx
+from plugins.images.fid import frechet_distance
+from plugins.images.sampling import resolve_label, slerp, tile
+
+
+def make_idx(folder, count=128, classes=3, seed=0):
+    """A tiny MNIST-layout folder: train and t10k images with labels, each class a bright band."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for split in ("train", "t10k"):
+        labels = rng.integers(0, classes, count).astype(np.uint8)
+        images = rng.integers(0, 40, (count, 28, 28)).astype(np.uint8)
+        for i, label in enumerate(labels):
+            images[i, 4 + 8 * label:10 + 8 * label, 4:24] = 220
+        write_idx(folder / f"{split}-images-idx3-ubyte.gz", images)
+        write_idx(folder / f"{split}-labels-idx1-ubyte.gz", labels)
+    return folder
+
+
+def test_idx_folder_splits_and_single_file(tmp_path):
+    folder = make_idx(tmp_path / "fashion-tiny")
+    train = load_images(folder, "train")
+    test = load_images(folder, "test")
+    assert train.images.shape == (128, 1, 28, 28) and train.images.dtype == torch.uint8
+    assert train.labels is not None and int(train.labels.max()) <= 2
+    assert not torch.equal(train.images, test.images)
+    assert train.classes == FASHION_CLASSES  # a "fashion" path gets all ten Fashion-MNIST names
+    single = load_images(folder / "t10k-images-idx3-ubyte.gz")
+    assert torch.equal(single.images, test.images) and torch.equal(single.labels, test.labels)
+
+
+def test_idx_resized_to_rgb_32(tmp_path):
+    data = load_images(make_idx(tmp_path / "d"), "train", size=32, channels=3)
+    assert data.images.shape == (128, 3, 32, 32)
+    assert data.classes == ("0", "1", "2")
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda raw: raw[:100], "payload"),
+    (lambda raw: b"\x00\x00\x09\x99" + raw[4:], "not an IDX images file"),
+    (lambda raw: raw[:3], "not an IDX file"),
+])
+def test_corrupt_idx_is_one_clear_error(tmp_path, damage, message):
+    folder = make_idx(tmp_path / "d")
+    path = folder / "train-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(damage(gzip.decompress(path.read_bytes()))))
+    with pytest.raises(BadInput, match=message):
+        load_images(folder, "train")
+
+
+def test_not_gzip_is_a_clear_error(tmp_path):
+    path = make_idx(tmp_path / "d") / "train-images-idx3-ubyte.gz"
+    path.write_bytes(b"this is not gzip at all")
+    with pytest.raises(BadInput, match="cannot read"):
+        load_images(path)
+
+
+def test_image_folder_classes_skips_other_files(tmp_path, capsys):
+    from PIL import Image as PILImage
+
+    for name, shade in (("bright", 230), ("dark", 20)):
+        (tmp_path / "pics" / name).mkdir(parents=True)
+        for i in range(3):
+            PILImage.new("RGB", (50 + i, 40), (shade, shade, shade)).save(tmp_path / "pics" / name / f"{i}.png")
+    (tmp_path / "pics" / "README.txt").write_text("not a picture")
+    (tmp_path / "pics" / "dark" / "broken.png").write_bytes(b"garbage")
+    data = load_images(tmp_path / "pics", size=28, channels=1)
+    assert data.images.shape == (6, 1, 28, 28)
+    assert data.classes == ("bright", "dark")
+    assert int(data.images[data.labels == 0].float().mean()) > 200
+    assert "skipped 2 file(s)" in capsys.readouterr().err
+
+
+def test_empty_or_pictureless_folder(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BadInput, match="empty"):
+        load_images(tmp_path / "empty")
+    (tmp_path / "text").mkdir()
+    (tmp_path / "text" / "a.txt").write_text("hello")
+    with pytest.raises(BadInput, match="no readable images"):
+        load_images(tmp_path / "text")
+
+
+def test_labels_by_name_part_and_index():
+    assert resolve_label("dress", FASHION_CLASSES, "gan") == 3
+    assert resolve_label("Ankle Boot", FASHION_CLASSES, "gan") == 9
+    assert resolve_label("top", FASHION_CLASSES, "gan") == 0
+    assert resolve_label("7", FASHION_CLASSES, "gan") == 7
+    assert resolve_label(None, FASHION_CLASSES, "gan") is None
+    with pytest.raises(UnknownName, match="valid: ankle boot, bag"):
+        resolve_label("hat", FASHION_CLASSES, "gan")
+    with pytest.raises(ParamError, match="out of range"):
+        resolve_label("12", FASHION_CLASSES, "gan")
+    with pytest.raises(ParamError, match="without labels"):
+        resolve_label("dress", (), "gan")
+
+
+def test_slerp_keeps_endpoints_and_norm():
+    a, b = torch.randn(64, generator=torch.Generator().manual_seed(1)), torch.randn(64, generator=torch.Generator().manual_seed(2))
+    path = slerp(a, b, 9)
+    assert torch.allclose(path[0], a, atol=1e-5) and torch.allclose(path[-1], b, atol=1e-5)
+    norms = path.norm(dim=1)
+    assert norms.min() > 0.8 * min(a.norm(), b.norm())  # no dip toward the origin as with lerp
+
+
+def test_tile_layout():
+    sheet = tile(np.zeros((5, 28, 28, 1), np.uint8), columns=3, padding=2)
+    assert sheet.shape == (2 * 30 + 2, 3 * 30 + 2, 1)
+
+
+def test_frechet_distance_of_shifted_gaussians():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(4000, 4))
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    assert frechet_distance(a, a + 2.0) == pytest.approx(16.0, rel=1e-6)
+    assert frechet_distance(a, rng.normal(size=(4000, 4)) * 2.0) == pytest.approx(4.0, rel=0.1)  # 4 * (2-1)^2
+
+
+def test_classifier_train_eval_classify(muse, in_tmp):
+    data = make_idx(in_tmp / "fashion")
+    done = muse("train", "classifier", "--data", data, "--dry-run", "--out", "clf.safetensors", "--batch-size", "16")
+    assert done.code == 0, done.err
+    score = muse("eval", "classifier", "--data", data, "-p", "model=clf.safetensors", "--json")
+    assert score.code == 0, score.err
+    assert '"test_accuracy"' in score.out
+    from PIL import Image as PILImage
+
+    PILImage.new("L", (60, 60), 200).save("shirt.png")
+    named = muse("stylize", "classifier", "shirt.png", "-p", "model=clf.safetensors", "-p", "top=2", "-o", "label.txt")
+    assert named.code == 0, named.err
+    lines = (in_tmp / "label.txt").read_text().strip().splitlines()
+    assert len([line for line in lines if "\t" in line]) == 2
+
+
+def test_classifier_needs_labels(muse, in_tmp):
+    from PIL import Image as PILImage
+
+    (in_tmp / "pics").mkdir()
+    for i in range(20):
+        PILImage.new("L", (28, 28), i * 10).save(in_tmp / "pics" / f"{i}.png")
+    done = muse("train", "classifier", "--data", "pics", "--dry-run", "--out", "c.safetensors", "--batch-size", "4")
+    assert done.code != 0 and "needs labels" in done.err

@@ -1,0 +1,61 @@
+import numpy as np
+import pretty_midi
+import pytest
+
+from engine import Audio, Image, Lyric, Note, Score, Text, Track
+
+
+def make_score() -> Score:
+    melody = Track([Note(62, 0.0, 0.5, 90), Note(65, 0.5, 1.0, 80), Note(69, 1.0, 1.75, 100)], program=73, name="flute")
+    drums = Track([Note(36, 0.0, 0.1, 110), Note(38, 0.5, 0.6, 100)], is_drum=True, name="kit")
+    return Score(tracks=[melody, drums], tempo=97.0, time_signature=(3, 4), key="D minor",
+                 lyrics=[Lyric(0.0, "Shall"), Lyric(0.5, "I")], meta={"component": "test", "seed": 3})
+
+
+def test_score_survives_a_midi_file_round_trip(tmp_path):
+    score = make_score()
+    path = tmp_path / "x.mid"
+    score.to_midi().write(str(path))
+    back = Score.from_midi(pretty_midi.PrettyMIDI(str(path)))
+    assert back.same_content(score)
+    assert back.tempo == pytest.approx(97.0, abs=1e-3)
+    assert (back.time_signature, back.key, back.meta) == ((3, 4), "D minor", score.meta)
+    assert [t.name for t in back.tracks] == ["flute", "kit"] and back.tracks[1].is_drum
+    assert [(lyric.text, round(lyric.time, 3)) for lyric in back.lyrics] == [("Shall", 0.0), ("I", 0.5)]
+    # A second trip through the file changes nothing at all.
+    again = tmp_path / "y.mid"
+    back.to_midi().write(str(again))
+    assert again.read_bytes() == path.read_bytes()
+
+
+def test_score_timing_helpers():
+    score = Score(tempo=120, time_signature=(6, 8))
+    assert score.seconds_per_beat == pytest.approx(0.25)
+    assert score.seconds_per_bar == pytest.approx(1.5)
+
+
+def test_unknown_key_is_explained():
+    with pytest.raises(ValueError, match="unknown key 'H major'"):
+        Score(key="H major")
+    assert Score(key="bb MINOR").key == "Bb minor"
+
+
+def test_image_accepts_greyscale_and_rejects_bad_arrays():
+    assert Image(np.zeros((4, 5), np.uint8)).channels == 1
+    with pytest.raises(ValueError, match="uint8"):
+        Image(np.zeros((4, 4, 3), np.float32))
+    with pytest.raises(ValueError, match="C in 1, 3, 4"):
+        Image(np.zeros((4, 4, 2), np.uint8))
+
+
+def test_audio_is_float32_frames_by_channels():
+    audio = Audio(np.zeros(441), 44100)
+    assert audio.samples.shape == (441, 1) and audio.samples.dtype == np.float32
+    assert audio.duration == pytest.approx(0.01)
+    assert "<audio controls" in audio._repr_html_()
+
+
+def test_works_display_in_notebooks():
+    assert Image(np.zeros((2, 2, 3), np.uint8))._repr_png_().startswith(b"\x89PNG")
+    assert "3 track" not in make_score()._repr_html_() and "2 track(s)" in make_score()._repr_html_()
+    assert "<pre>a &amp; b</pre>" in Text(["a & b"])._repr_html_()
