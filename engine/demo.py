@@ -1,9 +1,11 @@
 """`muse demo`: one of everything the installed plugins make, and a gallery page to browse it.
 
-Generators run with their defaults; each stylizer gets the first image made; each composer gets
-the first works of the types it takes. Scores are also rendered to audio when a renderer for it
-is installed. Components can say how they want to be shown with a ``demo_params`` attribute
-(a list of parameter dicts, one work each).
+Generators run with their defaults; each stylizer and composer gets the first works made of the
+types it takes. Scores are also rendered to audio when a renderer for it is installed. Components
+say how they want to be shown with two optional attributes: ``demo_params`` (a list of parameter
+dicts, one work each) and ``demo_inputs`` (for stylizers and composers: per input, the name of
+the component whose work suits it best, e.g. ``("poem", "melody")``; the first work of the type
+stands in when that component made none).
 """
 
 from __future__ import annotations
@@ -67,14 +69,15 @@ def run_demo(eng: Engine, out: Path, *, seed: int, force: bool, echo: Callable[[
             show(f"{generator.name} {_label(params)}".strip(), slug,
                  lambda g=generator, p=params: eng.generate(g.name, seed=seed, **p))
     for stylizer in eng.components("stylizer"):
-        source = next((w for w in made if isinstance(w, stylizer.input)), None)
+        source = _pick_input(made, stylizer.input, getattr(stylizer, "demo_inputs", ("",))[0])
         if source is not None:
             for number, params in enumerate(getattr(stylizer, "demo_params", [{}])):
                 show(f"{stylizer.name} of {source.meta.get('component')} {_label(params)}".strip(),
                      stylizer.name + (f"-{number + 1}" if number else ""),
                      lambda s=stylizer, w=source, p=params: eng.stylize(s.name, w, seed=seed, **p))
     for composer in eng.components("composer"):
-        inputs = [next((w for w in made if isinstance(w, t)), None) for t in composer.inputs]
+        preferred = getattr(composer, "demo_inputs", ("",) * len(composer.inputs))
+        inputs = [_pick_input(made, kind, name) for kind, name in zip(composer.inputs, preferred)]
         if all(w is not None for w in inputs):
             for number, params in enumerate(getattr(composer, "demo_params", [{}])):
                 show(f"{composer.name} {_label(params)}".strip(), composer.name + (f"-{number + 1}" if number else ""),
@@ -82,6 +85,12 @@ def run_demo(eng: Engine, out: Path, *, seed: int, force: bool, echo: Callable[[
     with atomic_path(index) as temporary:
         temporary.write_text(gallery_html(exhibits, out), encoding="utf-8")
     return index
+
+
+def _pick_input(made: list[Work], kind: type, component: str) -> Work | None:
+    candidates = [w for w in made if isinstance(w, kind)]
+    preferred = [w for w in candidates if w.meta.get("component") == component]
+    return (preferred or candidates or [None])[0]
 
 
 def _label(params: dict) -> str:

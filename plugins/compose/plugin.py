@@ -30,6 +30,7 @@ class AccompanyComposer(Composer):
     output = Score
     params = (KEY, *ACCOMPANIMENT)
     demo_params = [{"style": "strum", "chord_program": 24, "chord_rate": "half"}]
+    demo_inputs = ("melody",)
 
     def compose(self, works: list[Work], params: dict[str, Any], seed: int) -> Work:
         from .accompany import accompany_score
@@ -55,6 +56,7 @@ class SongComposer(Composer):
         KEY, *ACCOMPANIMENT,
     )
     demo_params = [{"style": "arpeggio"}]
+    demo_inputs = ("poem", "melody")
 
     def compose(self, works: list[Work], params: dict[str, Any], seed: int) -> Work:
         from .song import make_song
@@ -77,6 +79,7 @@ class PosterComposer(Composer):
         Param("font", Path, None, "a TrueType/OpenType font file (default: DejaVu Serif, or a CJK font for Chinese)"),
     )
     demo_params = [{"layout": "beside"}]
+    demo_inputs = ("style", "poem")
 
     def compose(self, works: list[Work], params: dict[str, Any], seed: int) -> Work:
         from .poster import make_poster
@@ -101,6 +104,7 @@ class SonifyComposer(Composer):
         BASS_PROGRAM, CHORD_PROGRAM,
     )
     demo_params = [{}]
+    demo_inputs = ("style",)
 
     def compose(self, works: list[Work], params: dict[str, Any], seed: int) -> Work:
         from .sonify import sonify_image

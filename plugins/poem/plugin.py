@@ -16,6 +16,7 @@ class PoemGenerator(Generator):
     name = "poem"
     description = "Poems from a character-level LSTM, in free verse or fixed forms (sonnet, limerick, jueju...)"
     output = Text
+    demo_params = [{"form": "quatrain"}, {"form": "jueju7"}, {"form": "sonnet"}]
     params = (
         Param("form", str, "free", "Poem form: free, couplet, quatrain, sonnet, limerick (English); jueju5, jueju7 (Chinese).",
               choices=FORM_NAMES),
