@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -56,27 +57,86 @@ def engine_version() -> str:
     return __version__
 
 
-def _any_muse_entry_points() -> bool:
-    """Whether any installed distribution declares a ``muse`` entry point.
+class EntryPoint:
+    """One ``muse`` entry point of an installed distribution (what importlib.metadata would list)."""
 
-    importlib.metadata costs more to import than the rest of `muse --help`; this quick look at
-    the dist-info folders on sys.path lets the common case (no third-party plugins) skip it.
+    _VALUE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$")
+
+    def __init__(self, name: str, value: str, dist_name: str, version: str):
+        self.name, self.value, self.dist_name, self.version = name, value, dist_name, version
+
+    def load(self) -> Any:
+        """Import ``module`` and follow ``:attr.sub``, as ``importlib.metadata.EntryPoint.load``."""
+        match = self._VALUE.match(self.value)
+        if match is None:
+            raise ValueError(f"malformed entry point {self.name} = {self.value!r}")
+        target: Any = importlib.import_module(match.group("module"))
+        for attr in filter(None, (match.group("attr") or "").split(".")):
+            target = getattr(target, attr)
+        return target
+
+
+def muse_entry_points() -> list[EntryPoint]:
+    """The ``muse`` entry points of the distributions on sys.path, in importlib.metadata's order.
+
+    Importing importlib.metadata (it pulls in the email package) costs more than the rest of
+    `muse --help`, so the dist-info and egg-info folders are read directly. As there, the first
+    distribution of a (normalized) name on sys.path hides later ones.
     """
+    seen: set[str] = set()
+    found: list[EntryPoint] = []
     for folder in sys.path:
         try:
-            entries = os.scandir(folder or ".")
+            with os.scandir(folder or ".") as entries:
+                infos = [entry.path for entry in entries if entry.name.lower().endswith((".dist-info", ".egg-info"))]
         except OSError:
             continue
-        with entries:
-            for entry in entries:
-                if entry.name.endswith((".dist-info", ".egg-info")):
-                    try:
-                        with open(os.path.join(entry.path, "entry_points.txt"), encoding="utf-8") as handle:
-                            if f"[{ENTRY_POINT_GROUP}]" in handle.read():
-                                return True
-                    except OSError:
-                        continue
-    return False
+        for info in infos:
+            key = re.sub(r"[-_.]+", "_", os.path.basename(info).lower().rpartition(".")[0].partition("-")[0])
+            if key in seen:
+                continue
+            seen.add(key)
+            text = _read(os.path.join(info, "entry_points.txt"))
+            if text is None or f"[{ENTRY_POINT_GROUP}]" not in text:
+                continue
+            headers = _headers(_read(os.path.join(info, "METADATA")) or _read(os.path.join(info, "PKG-INFO")) or "")
+            found += [EntryPoint(name, value, headers.get("name", key), headers.get("version", "?"))
+                      for name, value in _section(text, ENTRY_POINT_GROUP)]
+    return found
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _section(text: str, wanted: str) -> list[tuple[str, str]]:
+    """``name = value`` pairs under ``[wanted]`` in an entry_points.txt."""
+    pairs, section = [], None
+    for line in map(str.strip, text.splitlines()):
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line.strip("[]")
+        elif section == wanted and "=" in line:
+            name, value = line.split("=", 1)
+            pairs.append((name.strip(), value.strip()))
+    return pairs
+
+
+def _headers(text: str) -> dict[str, str]:
+    """The lower-cased header fields (Name, Version...) of a METADATA or PKG-INFO file."""
+    headers: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            break
+        key, sep, value = line.partition(":")
+        if sep and not line[0].isspace():
+            headers.setdefault(key.strip().lower(), value.strip())
+    return headers
 
 
 def _tracing() -> bool:
@@ -134,27 +194,22 @@ class PluginHost:
             self._add(plugin, module.name, version, "builtin")
 
     def _load_entry_points(self) -> None:
-        if not _any_muse_entry_points():
-            return
-        from importlib import metadata
-
         wanted = os.environ.get("MUSE_LOAD_PLUGINS")
         allowed = None if wanted is None else {w.strip() for w in wanted.split(",") if w.strip()}
-        for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            dist = getattr(entry, "dist", None)
-            dist_name = dist.metadata["Name"] if dist is not None else entry.name
-            version = dist.version if dist is not None else "?"
-            if allowed is not None and not {entry.name, dist_name} & allowed:
+        if allowed == set():
+            return
+        for entry in muse_entry_points():
+            if allowed is not None and not {entry.name, entry.dist_name} & allowed:
                 continue
             if entry.name in self.plugins:
                 continue  # the same distribution seen twice on sys.path
-            source = f"entry point ({dist_name})"
+            source = f"entry point ({entry.dist_name})"
             try:
                 plugin = entry.load()
             except Exception as error:
-                self._failed(entry.name, version, source, error)
+                self._failed(entry.name, entry.version, source, error)
                 continue
-            self._add(plugin, entry.name, version, source)
+            self._add(plugin, entry.name, entry.version, source)
 
     # -- calling hooks -------------------------------------------------------------------------
     def call(self, hook: str, make_kwargs: Callable[[str], dict[str, Any]]) -> None:
