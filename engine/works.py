@@ -10,7 +10,6 @@ numpy and pretty_midi are imported inside the functions that need them: `muse --
 
 from __future__ import annotations
 
-import base64
 import io
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, ClassVar
@@ -327,6 +326,8 @@ class Audio(Work):
         )
 
     def _repr_html_(self) -> str:
+        import base64
+
         import soundfile
 
         buffer = io.BytesIO()

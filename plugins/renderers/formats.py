@@ -7,7 +7,6 @@ GIF comment, MIDI text event, FLAC/OGG tags, a Markdown comment); otherwise in a
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -19,7 +18,10 @@ EXIF_DESCRIPTION = 0x010E
 WAV_COMMENT_LIMIT = 2000  # libsndfile drops longer RIFF INFO comments
 
 
+# json is imported where it is used: `muse --help` and `muse plugins` load this module, not json.
 def _dump(meta: dict) -> str:
+    import json
+
     return json.dumps(meta, sort_keys=True, ensure_ascii=True)
 
 
@@ -30,6 +32,8 @@ def _parse(text: str | bytes | None, path: Path) -> dict:
         text = text.decode("utf-8", "replace")
     if text.startswith(META_KEY + ":"):
         text = text[len(META_KEY) + 1:]
+    import json
+
     try:
         meta = json.loads(text)
     except json.JSONDecodeError:
@@ -42,6 +46,8 @@ def sidecar(path: Path) -> Path:
 
 
 def write_sidecar(path: Path, meta: dict) -> None:
+    import json
+
     with atomic_path(sidecar(path)) as temporary:
         temporary.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
