@@ -7,7 +7,6 @@ Every error a user can fix is a :class:`MuseError` and prints as one line with e
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any, Iterable
@@ -50,6 +49,8 @@ RENDER_OPTION = click.option("-r", "--render-param", "render_params", multiple=T
                              help="A renderer parameter such as scale=4 for PNG (repeatable).")
 SEED_OPTION = click.option("--seed", type=int, default=None, help="Random seed; item i of a batch uses SEED+i.  [default: random, recorded in the file]")
 FORCE_OPTION = click.option("--force", is_flag=True, help="Overwrite existing output files.")
+#: One shared instance: each click.Path() runs a gettext lookup, which start-up pays for every option.
+PATH = click.Path(path_type=Path)
 
 
 class MuseGroup(click.Group):
@@ -100,6 +101,8 @@ def plugins_command(show_all: bool, hook: str | None, as_json: bool) -> None:
     eng = engine()
     infos = [i for i in eng.host.plugins.values() if (show_all or not i.builtin) and (hook is None or hook in i.hooks)]
     if as_json:
+        import json
+
         click.echo(json.dumps([vars(i) for i in infos], indent=2))
         return
     if not infos:
@@ -115,6 +118,8 @@ def plugins_command(show_all: bool, hook: str | None, as_json: bool) -> None:
 
 
 def _describe_param(param: Param) -> str:
+    import json
+
     default = "(none)" if param.default is None else json.dumps(param.default if not isinstance(param.default, Path) else str(param.default))
     valid = param.describe_range()
     return f"    {param.name} ({param.type.__name__}, default {default}{'; ' + valid if valid else ''}): {param.help}"
@@ -217,7 +222,7 @@ def generate_command(name: str, params: tuple[str, ...], seed: int | None, count
 
 @cli.command("stylize")
 @click.argument("name")
-@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.argument("input_path", metavar="INPUT", type=PATH)
 @PARAM_OPTION
 @SEED_OPTION
 @click.option("-o", "--out", required=True, help="Output file.")
@@ -236,7 +241,7 @@ def stylize_command(name: str, input_path: Path, params: tuple[str, ...], seed: 
 
 @cli.command("compose")
 @click.argument("name")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=PATH)
 @PARAM_OPTION
 @SEED_OPTION
 @click.option("-o", "--out", required=True, help="Output file.")
@@ -254,8 +259,8 @@ def compose_command(name: str, inputs: tuple[Path, ...], params: tuple[str, ...]
 
 
 @cli.command("render")
-@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-@click.option("-o", "--out", required=True, type=click.Path(path_type=Path), help="Output file; its suffix picks the format.")
+@click.argument("input_path", metavar="INPUT", type=PATH)
+@click.option("-o", "--out", required=True, type=PATH, help="Output file; its suffix picks the format.")
 @PARAM_OPTION
 @FORCE_OPTION
 def render_command(input_path: Path, out: Path, params: tuple[str, ...], force: bool) -> None:
@@ -268,6 +273,8 @@ def render_command(input_path: Path, out: Path, params: tuple[str, ...], force: 
 
 # -- provenance --------------------------------------------------------------------------------
 def _print_meta(meta: dict, indent: str = "") -> None:
+    import json
+
     if "component" not in meta:
         click.echo(f"{indent}file {meta.get('source')} (sha256 {str(meta.get('sha256'))[:12]}...)")
         return
@@ -282,7 +289,7 @@ def _print_meta(meta: dict, indent: str = "") -> None:
 
 
 @cli.command("info")
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=PATH)
 @click.option("--json", "as_json", is_flag=True, help="Print the raw provenance JSON.")
 def info_command(path: Path, as_json: bool) -> None:
     """Show the provenance embedded in a file Muse wrote."""
@@ -292,6 +299,8 @@ def info_command(path: Path, as_json: bool) -> None:
     work = eng.load(path)
     meta = eng.info(path)
     if as_json:
+        import json
+
         click.echo(json.dumps(meta, indent=2, sort_keys=True))
         return
     click.echo(f"{path}: {describe(work)}")
@@ -302,8 +311,8 @@ def info_command(path: Path, as_json: bool) -> None:
 
 
 @cli.command("reproduce")
-@click.argument("path", type=click.Path(path_type=Path))
-@click.option("-o", "--out", type=click.Path(path_type=Path), default=None, help="Also write the remade work here.")
+@click.argument("path", type=PATH)
+@click.option("-o", "--out", type=PATH, default=None, help="Also write the remade work here.")
 @FORCE_OPTION
 def reproduce_command(path: Path, out: Path | None, force: bool) -> None:
     """Make PATH's work again from its provenance and say whether it is identical."""
@@ -362,8 +371,8 @@ def _extra_options(args: list[str]) -> dict[str, str]:
 
 @cli.command("train", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("name")
-@click.option("--data", type=click.Path(path_type=Path), default=None, help="Training data (file or folder).")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Checkpoint to write.  [default: runs/NAME.safetensors]")
+@click.option("--data", type=PATH, default=None, help="Training data (file or folder).")
+@click.option("--out", type=PATH, default=None, help="Checkpoint to write.  [default: runs/NAME.safetensors]")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for initialisation and shuffling.")
 @click.option("--dry-run", is_flag=True, help="A couple of steps on a few batches, to check the set-up.")
 @click.option("--resume/--no-resume", default=True, show_default=True, help="Continue from OUT's resume state if present.")
@@ -396,13 +405,15 @@ def train_command(ctx: click.Context, name: str, data: Path | None, out: Path | 
 
     if not current_world().is_main:
         return
+    import json
+
     for key, value in summary.items():
         click.echo(f"{key}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
 
 
 @cli.command("eval", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("name")
-@click.option("--data", type=click.Path(path_type=Path), default=None, help="Evaluation data (file or folder).")
+@click.option("--data", type=PATH, default=None, help="Evaluation data (file or folder).")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @PARAM_OPTION
 @click.pass_context
@@ -411,6 +422,8 @@ def eval_command(ctx: click.Context, name: str, data: Path | None, as_json: bool
     values = {**_extra_options(ctx.args), **_params(params)}
     report = engine().evaluate(name, data=data, **values)
     if as_json:
+        import json
+
         click.echo(json.dumps(report, indent=2))
         return
     width = max((len(k) for k in report), default=0)
@@ -420,8 +433,8 @@ def eval_command(ctx: click.Context, name: str, data: Path | None, as_json: bool
 
 
 @cli.command("run")
-@click.argument("recipe", type=click.Path(path_type=Path))
-@click.option("-o", "--out", type=click.Path(path_type=Path), default=None, help="Folder for the saved files.  [default: the recipe's name]")
+@click.argument("recipe", type=PATH)
+@click.option("-o", "--out", type=PATH, default=None, help="Folder for the saved files.  [default: the recipe's name]")
 @click.option("--seed", type=int, default=None, help="Override the recipe's base seed.")
 @click.option("--check", is_flag=True, help="Only validate the recipe; run nothing.")
 @FORCE_OPTION
@@ -440,7 +453,7 @@ def run_command(recipe: Path, out: Path | None, seed: int | None, check: bool, f
 
 
 @cli.command("demo")
-@click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("demo"), show_default=True, help="Folder to write.")
+@click.option("-o", "--out", type=PATH, default=Path("demo"), show_default=True, help="Folder to write.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed for every work.")
 @FORCE_OPTION
 def demo_command(out: Path, seed: int, force: bool) -> None:
