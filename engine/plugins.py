@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import pkgutil
 import re
 import sys
 import time
@@ -57,17 +56,19 @@ def engine_version() -> str:
     return __version__
 
 
+#: importlib.metadata's syntax, ``module[:attr.sub] [extras]``; compiled on first use, not at import.
+_ENTRY_POINT_VALUE = r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$"
+
+
 class EntryPoint:
     """One ``muse`` entry point of an installed distribution (what importlib.metadata would list)."""
-
-    _VALUE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$")
 
     def __init__(self, name: str, value: str, dist_name: str, version: str):
         self.name, self.value, self.dist_name, self.version = name, value, dist_name, version
 
     def load(self) -> Any:
         """Import ``module`` and follow ``:attr.sub``, as ``importlib.metadata.EntryPoint.load``."""
-        match = self._VALUE.match(self.value)
+        match = re.match(_ENTRY_POINT_VALUE, self.value)
         if match is None:
             raise ValueError(f"malformed entry point {self.name} = {self.value!r}")
         target: Any = importlib.import_module(match.group("module"))
@@ -139,6 +140,23 @@ def _headers(text: str) -> dict[str, str]:
     return headers
 
 
+def _subpackages(folders: Iterable[str]) -> list[str]:
+    """The sorted names of the packages in ``folders``: the ``ispkg`` ones pkgutil.iter_modules
+    lists, without importing pkgutil (start-up pays for its namedtuple)."""
+    from importlib.machinery import all_suffixes
+
+    inits = [f"__init__{suffix}" for suffix in all_suffixes()]
+    names: set[str] = set()
+    for folder in folders:
+        try:
+            with os.scandir(folder) as entries:
+                names.update(entry.name for entry in entries if "." not in entry.name and entry.is_dir()
+                             and any(os.path.isfile(os.path.join(entry.path, init)) for init in inits))
+        except OSError:
+            continue
+    return sorted(names)
+
+
 def _tracing() -> bool:
     return os.environ.get("MUSE_TRACE_PLUGINS", "") not in ("", "0")
 
@@ -177,21 +195,19 @@ class PluginHost:
     def _load_builtins(self) -> None:
         package = importlib.import_module(BUILTIN_PACKAGE)
         version = engine_version()
-        for module in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-            if not module.ispkg:
-                continue
-            name = f"{BUILTIN_PACKAGE}.{module.name}"
+        for short in _subpackages(package.__path__):
+            name = f"{BUILTIN_PACKAGE}.{short}"
             try:
                 plugin = importlib.import_module(f"{name}.plugin")
             except ModuleNotFoundError as error:
                 if error.name == f"{name}.plugin":
                     continue  # a helper package with no plugin module
-                self._failed(module.name, version, "builtin", error)
+                self._failed(short, version, "builtin", error)
                 continue
             except Exception as error:
-                self._failed(module.name, version, "builtin", error)
+                self._failed(short, version, "builtin", error)
                 continue
-            self._add(plugin, module.name, version, "builtin")
+            self._add(plugin, short, version, "builtin")
 
     def _load_entry_points(self) -> None:
         wanted = os.environ.get("MUSE_LOAD_PLUGINS")
