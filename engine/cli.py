@@ -20,6 +20,8 @@ from .params import Param, parse_assignments
 _engine: Engine | None = None
 _debug = False
 _argv: list[str] = []
+#: True when main() runs as the `muse` program itself, not in another process's Python (run_cli).
+_owns_process = False
 
 
 def engine() -> Engine:
@@ -36,6 +38,12 @@ def engine() -> Engine:
             _engine.components()
         for warning in caught:
             click.echo(f"muse: warning: {warning.message}", err=True)
+        if _owns_process:
+            import gc
+
+            # Modules, classes and plugins now loaded live until exit; frozen, the garbage
+            # collector skips them during the command and at shutdown (~8 ms of `muse --help`).
+            gc.freeze()
     return _engine
 
 
@@ -469,7 +477,8 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI with one-line errors (``--debug`` or MUSE_DEBUG=1 for tracebacks)."""
     import os
 
-    global _debug, _argv
+    global _debug, _argv, _owns_process
+    _owns_process = argv is None
     args = sys.argv[1:] if argv is None else argv
     _argv = list(args)
     _debug = "--debug" in args or os.environ.get("MUSE_DEBUG", "") not in ("", "0")
