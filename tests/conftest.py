@@ -42,8 +42,9 @@ def _quiet_and_single_threaded(monkeypatch):
 def install_dist(folder: Path, dist: str, entry_points: dict[str, str], version: str = "0.1") -> Path:
     """Write a minimal installed distribution (dist-info with entry points) into ``folder``.
 
-    Putting ``folder`` on sys.path makes importlib.metadata find it exactly as it finds a
-    pip-installed plugin, so discovery is tested through the real entry-point machinery.
+    Putting ``folder`` on sys.path makes it visible exactly as a pip-installed plugin is (to
+    importlib.metadata and to Muse's own dist-info reader alike), so discovery is tested
+    through the real entry-point layout.
     """
     info = folder / f"{dist.replace('-', '_')}-{version}.dist-info"
     info.mkdir(parents=True, exist_ok=True)

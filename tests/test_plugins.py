@@ -76,3 +76,21 @@ def test_cli_start_up_does_not_import_torch(test_plugin):
     for args in (["--help"], ["list"], ["plugins", "--all"]):
         out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=True).stdout
         assert out.strip().endswith("NO-TORCH"), (args, out[-300:])
+
+
+def test_entry_point_reader_agrees_with_importlib_metadata(tmp_path, monkeypatch):
+    """Muse reads dist-info folders itself (for start-up speed); it must list what pip's metadata lists."""
+    from importlib.metadata import entry_points
+
+    from engine.plugins import muse_entry_points
+
+    install_dist(tmp_path / "a", "muse-first", {"one": "pkg_one:plugin", "two": "pkg_two"})
+    install_dist(tmp_path / "b", "Muse_First", {"shadowed": "never"}, version="9.9")  # same normalized name, later on the path
+    install_dist(tmp_path / "b", "muse-other", {"three": "pkg.three:obj.attr"})
+    monkeypatch.syspath_prepend(str(tmp_path / "b"))
+    monkeypatch.syspath_prepend(str(tmp_path / "a"))
+
+    ours = [(ep.name, ep.value) for ep in muse_entry_points()]
+    theirs = [(ep.name, ep.value) for ep in entry_points(group="muse")]
+    assert ours == theirs
+    assert ("shadowed", "never") not in ours and ("three", "pkg.three:obj.attr") in ours
