@@ -147,6 +147,9 @@ class Decoder:
         """One line (without its newline) and the cursor after the newline; raises LineFailed."""
         cursor, text = start, prefix
         count = english.line_syllables(prefix)
+        # A line answering a rhyme stops its free words where the shortest partner still fits,
+        # so the walk always reaches a point where a rhyming last word can be placed.
+        cap = spec.high - self._shortest_partner(need) if need.anchor is not None else spec.high
         word, word_cursor, word_at, rejections = "", cursor, len(text), 0
         ending_ok = False  # the line may end after the last finished word
         for _ in range(MAX_STEPS):
@@ -176,7 +179,7 @@ class Decoder:
             if word:  # the word is finished: does it fit?
                 total = count + english.line_syllables(word)
                 speaker = word.isupper() and word.strip("'") not in SPEAKER_EXCEPTIONS  # play-script names
-                fits = total <= spec.high and not speaker
+                fits = (total <= cap or (total <= spec.high and self._ends_well(word, need))) and not speaker
                 ending_ok = fits and total >= spec.low and self._ends_well(word, need)
                 if not fits or (total == spec.high and not ending_ok):
                     rejections += 1
@@ -198,6 +201,14 @@ class Decoder:
             if char == " ":
                 ending_ok = False
         raise LineFailed(f"no line ending within {MAX_LINE_CHARS} characters")
+
+    def _shortest_partner(self, need: RhymeNeed) -> int:
+        key = english.rhyme_key(need.anchor)
+        exclude = need.used | {need.anchor.lower()}
+        for size in range(1, FINAL_WORD_SYLLABLES + 1):
+            if key and self.rhyme_index.partners(key, range(size, size + 1), exclude):
+                return size
+        raise LineFailed(f"no word this model knows rhymes with {need.anchor!r}")
 
     def _close_english_line(self, cursor: Cursor, text: str) -> tuple[str, Cursor]:
         """After the last word: optional punctuation (the model's choice), then the newline."""

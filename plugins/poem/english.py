@@ -100,7 +100,8 @@ class RhymeIndex:
         table = pronunciations()
         self.entries: list[tuple[str, int, str]] = []  # (word, syllables, rhyme key)
         self.groups: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
-        self.short: dict[str, set[str]] = defaultdict(set)  # key -> words of 1-3 syllables
+        # key -> words of 1-2 syllables: the answering line's last word is chosen among these
+        self.short: dict[str, set[str]] = defaultdict(set)
         for word in (lexicon if lexicon else table):
             prons = table.get(word)
             if not prons or not word.isalpha() or not word.isascii() or not set(word) <= alphabet:
@@ -111,7 +112,7 @@ class RhymeIndex:
             count = sum(1 for p in prons[0] if p[-1].isdigit())
             self.entries.append((word, count, key))
             self.groups[key][count].append(word)
-            if count <= 3:
+            if count <= 2:
                 self.short[key].add(word)
 
     def partners(self, key: str, syllable_counts: range, exclude: set[str]) -> list[str]:
