@@ -124,7 +124,7 @@ def gallery_html(exhibits: list[Exhibit], folder: Path) -> str:
 body{{font-family:system-ui,sans-serif;margin:2rem;background:#faf8f4;color:#222}}
 main{{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:1.5rem}}
 section{{background:#fff;border-radius:8px;padding:1rem;box-shadow:0 1px 3px #0002}}
-img{{max-width:100%;image-rendering:pixelated;display:block;margin:.5rem 0}}
+img{{width:100%;image-rendering:pixelated;display:block;margin:.5rem 0}}
 audio{{width:100%}} .poem{{font-family:Georgia,serif;font-size:1.05rem;white-space:pre-wrap}}
 .what{{color:#666;font-size:.9rem}} details pre{{font-size:.75rem;max-height:20rem;overflow:auto}}
 a{{display:block;font-size:.8rem;color:#555}}
