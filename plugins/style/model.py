@@ -38,9 +38,13 @@ class RandomEncoder(Encoder):
     layer-1 responses into larger motifs. The same filters serve every level, so level ``k``
     sees structures ``2**k`` times bigger. Filters are zero-mean (they respond to patterns, not
     to brightness) and biases are spread so ReLUs cut at varied thresholds.
+
+    Content is matched at full resolution (``content_level`` 0). A coarser content layer is blind
+    to patterns at its level's Nyquist frequency (the binomial blur removes them), and the style
+    loss then fills that blind spot with axis-aligned stripes up to ``2**content_level`` pixels apart.
     """
 
-    def __init__(self, width: int = 48, levels: int = 5, seed: int = ENCODER_SEED, content_level: int = 3):
+    def __init__(self, width: int = 48, levels: int = 5, seed: int = ENCODER_SEED, content_level: int = 0):
         super().__init__()
         self.levels = levels
         self.first = nn.Conv2d(3, width, 3, padding=1, padding_mode="reflect")
