@@ -79,7 +79,7 @@ class PosterComposer(Composer):
         Param("font", Path, None, "a TrueType/OpenType font file (default: DejaVu Serif, or a CJK font for Chinese)"),
     )
     demo_params = [{"layout": "beside"}]
-    demo_inputs = ("style", "poem")
+    demo_inputs = ("gan", "poem")
 
     def compose(self, works: list[Work], params: dict[str, Any], seed: int) -> Work:
         from .poster import make_poster
@@ -104,7 +104,7 @@ class SonifyComposer(Composer):
         BASS_PROGRAM, CHORD_PROGRAM,
     )
     demo_params = [{}]
-    demo_inputs = ("style",)
+    demo_inputs = ("gan",)
 
     def compose(self, works: list[Work], params: dict[str, Any], seed: int) -> Work:
         from .sonify import sonify_image
