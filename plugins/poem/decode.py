@@ -325,6 +325,8 @@ def write_poem(decoder: Decoder, specs: tuple[LineSpec, ...], language: str, pri
         cursor = after
         if spec.rhyme and spec.rhyme not in anchors:
             anchors[spec.rhyme] = _last_unit(line, language)
+    if language != "zh" and lines and not lines[-1].endswith((".", "!", "?")):
+        lines[-1] = lines[-1].rstrip(ENGLISH_PUNCTUATION) + "."  # a poem ends, it does not trail off on a comma
     return lines
 
 
