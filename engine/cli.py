@@ -61,39 +61,9 @@ FORCE_OPTION = click.option("--force", is_flag=True, help="Overwrite existing ou
 PATH = click.Path(path_type=Path)
 
 
-def _terminal_columns() -> int:
-    """``shutil.get_terminal_size().columns``, without importing shutil."""
-    import os
-
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns or 80
-
-
-class MuseContext(click.Context):
-    """Sizes help to the terminal as click does, but without shutil: click imports it (with bz2,
-    lzma and zlib, ~3 ms of `muse --help`) only to call get_terminal_size."""
-
-    def make_formatter(self) -> click.HelpFormatter:
-        from click import formatting
-
-        if self.terminal_width is not None or formatting.FORCED_WIDTH is not None:
-            return super().make_formatter()
-        max_width = 80 if self.max_content_width is None else self.max_content_width
-        return self.formatter_class(width=max(min(_terminal_columns(), max_width) - 2, 50), max_width=max_width)
-
-
 class MuseGroup(click.Group):
     """Adds plugin commands when the CLI is first asked for its commands."""
 
-    context_class = MuseContext
     _plugins_added = False
 
     def _add_plugin_commands(self) -> None:

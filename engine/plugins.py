@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import pkgutil
 import re
 import sys
 import time
@@ -140,23 +141,6 @@ def _headers(text: str) -> dict[str, str]:
     return headers
 
 
-def _subpackages(folders: Iterable[str]) -> list[str]:
-    """The sorted names of the packages in ``folders``: the ``ispkg`` ones pkgutil.iter_modules
-    lists, without importing pkgutil (start-up pays for its namedtuple)."""
-    from importlib.machinery import all_suffixes
-
-    inits = [f"__init__{suffix}" for suffix in all_suffixes()]
-    names: set[str] = set()
-    for folder in folders:
-        try:
-            with os.scandir(folder) as entries:
-                names.update(entry.name for entry in entries if "." not in entry.name and entry.is_dir()
-                             and any(os.path.isfile(os.path.join(entry.path, init)) for init in inits))
-        except OSError:
-            continue
-    return sorted(names)
-
-
 def _tracing() -> bool:
     return os.environ.get("MUSE_TRACE_PLUGINS", "") not in ("", "0")
 
@@ -195,8 +179,10 @@ class PluginHost:
     def _load_builtins(self) -> None:
         package = importlib.import_module(BUILTIN_PACKAGE)
         version = engine_version()
-        for short in _subpackages(package.__path__):
-            name = f"{BUILTIN_PACKAGE}.{short}"
+        for module in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+            if not module.ispkg:
+                continue
+            short, name = module.name, f"{BUILTIN_PACKAGE}.{module.name}"
             try:
                 plugin = importlib.import_module(f"{name}.plugin")
             except ModuleNotFoundError as error:
