@@ -93,7 +93,9 @@ class Param:
             return str(value)
         except (TypeError, ValueError):
             expected = {bool: "true or false", int: "an integer", float: "a number"}[kind]
-            raise ParamError(f"{self.name}={value!r} is not {expected}") from None
+            valid = self.describe_range()
+            hint = f"; valid: {valid} ({self.help})" if valid else f" ({self.help})"
+            raise ParamError(f"{self.name}={value!r} is not {expected}{hint}") from None
 
     def _check(self, value: Any) -> None:
         if self.choices is not None and value not in self.choices:

@@ -27,7 +27,7 @@ def test_defaults_fill_missing_values():
     "given, message",
     [
         ({"bars": "0"}, "melody: bars=0 is out of range; valid: 1..64"),
-        ({"bars": "eight"}, "melody: bars='eight' is not an integer"),
+        ({"bars": "eight"}, "melody: bars='eight' is not an integer; valid: 1..64"),
         ({"bars": 2.5}, "bars=2.5 is not an integer"),
         ({"temperature": "nan"}, "is not a number"),
         ({"meter": "5/4"}, "choose one of 4/4, 3/4, 6/8"),
