@@ -246,7 +246,11 @@ class Engine:
             raise BadInput(f"{data}: no such file or folder")
         job = TrainJob(data=Path(data) if data is not None else None, out=out, params=values, seed=seed,
                        dry_run=dry_run, resume=resume and not force, progress=progress)
-        return component.train(job)
+        from .training import configure_threads, seed_everything
+
+        threads = configure_threads()
+        seed_everything(seed)  # before the component builds anything, so its initial weights repeat
+        return {**component.train(job), "threads": threads}
 
     @staticmethod
     def check_train_output(out: Path, *, resume: bool, force: bool) -> None:

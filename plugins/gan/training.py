@@ -14,7 +14,7 @@ import torch
 from torch.nn import functional as F
 
 from engine import TrainJob
-from engine.training import Trainer, configure_threads, seed_everything, shuffled_batches
+from engine.training import Trainer, shuffled_batches
 
 from plugins.images.data import from_unit, to_unit
 from plugins.images.training import half, preview_labels, preview_latents, training_data, write_sheet
@@ -50,8 +50,6 @@ def build(config: dict[str, Any]) -> Generator:
 
 def train(job: TrainJob) -> dict[str, Any]:
     params = job.params
-    threads = configure_threads()
-    seed_everything(job.seed)
     size, channels, batch_size = params["size"], params["channels"], params["batch_size"]
     data, fingerprint = training_data(job, size, channels, batch_size)
     conditional = params["conditional"] and data.labels is not None
@@ -109,4 +107,4 @@ def train(job: TrainJob) -> dict[str, Any]:
         return {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "n": len(index)}
 
     result = trainer.fit(batches, step)
-    return {**result, "threads": threads, "classes": len(classes), "images": len(data)}
+    return {**result, "classes": len(classes), "images": len(data)}

@@ -16,7 +16,7 @@ from torch.nn import functional as F
 
 from engine import BadInput, Image, Text, TrainJob
 from engine.io import shipped_model
-from engine.training import Trainer, configure_threads, load_checkpoint, load_module, seed_everything, shuffled_batches
+from engine.training import Trainer, load_checkpoint, load_module, shuffled_batches
 
 from .classifier import Classifier
 from .data import ImageSet, conform, to_unit
@@ -52,8 +52,6 @@ def load_classifier(value: str | Path) -> LoadedClassifier:
 
 def train(job: TrainJob) -> dict[str, Any]:
     params = job.params
-    threads = configure_threads()
-    seed_everything(job.seed)
     size, channels, batch_size = params["size"], params["channels"], params["batch_size"]
     data, fingerprint = training_data(job, size, channels, batch_size)
     if data.labels is None:
@@ -80,7 +78,7 @@ def train(job: TrainJob) -> dict[str, Any]:
         return {"loss": loss.item(), "acc": (logits.argmax(1) == data.labels[index]).float().mean().item(), "n": len(index)}
 
     result = trainer.fit(lambda epoch: shuffled_batches(len(data), batch_size, job.seed, epoch), step)
-    return {**result, "threads": threads, "classes": len(data.classes), "images": len(data)}
+    return {**result, "classes": len(data.classes), "images": len(data)}
 
 
 def evaluate(data: Path | None, params: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from engine import BadInput, TrainJob
-from engine.training import Trainer, configure_threads, data_fingerprint, seed_everything, shuffled_batches
+from engine.training import Trainer, data_fingerprint, shuffled_batches
 
 from .data import Encoded, crop_batch, encode_tunes, load_corpus, split
 from .model import MelodyLSTM, model_config
@@ -42,8 +42,6 @@ def train_melody(job: TrainJob) -> dict[str, Any]:
     params = job.params
     if job.data is None:
         raise BadInput("muse train melody needs --data: a folder of MIDI files or an ABC file")
-    threads = configure_threads()
-    seed_everything(job.seed)
     corpus = load_corpus(job.data)
     train_tunes, held_tunes = split(corpus.tunes)
     if job.dry_run:
@@ -95,4 +93,4 @@ def train_melody(job: TrainJob) -> dict[str, Any]:
     trainer.save({"held_out_nll": held})
     events_per_second = summary.pop("examples_per_second")
     return {**summary, "held_out_nll_per_event": round(held, 4), "events_per_second": round(events_per_second, 1),
-            "data": corpus.summary(), "train_tunes": len(train_tunes), "held_out_tunes": len(held_tunes), "threads": threads}
+            "data": corpus.summary(), "train_tunes": len(train_tunes), "held_out_tunes": len(held_tunes)}

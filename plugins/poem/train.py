@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from engine import BadInput, TrainJob
-from engine.training import Trainer, configure_threads, data_fingerprint, seed_everything
+from engine.training import Trainer, data_fingerprint
 
 from .checkpoint import COMPONENT, export_tensors
 from .data import Vocabulary, corpus_files, corpus_words, read_text, split_corpus, window_batches
@@ -76,8 +76,6 @@ def train(job: TrainJob) -> dict[str, Any]:
     params = job.params
     if job.data is None:
         raise BadInput("give the corpus with --data FILE_OR_FOLDER (UTF-8 text)")
-    threads = configure_threads()
-    seed_everything(job.seed)
     files = corpus_files(job.data, params["pattern"])
     split = split_corpus([read_text(f) for f in files], params["holdout"])
     seq_len, batch_size = params["seq_len"], params["batch_size"]
@@ -103,7 +101,7 @@ def train(job: TrainJob) -> dict[str, Any]:
     if not job.dry_run:
         print(f"poem: {len(files)} file(s), {len(split.train):,} training chars, {sum(map(len, split.validation)):,} "
               f"validation chars, vocabulary {len(vocab)}, language {language}, "
-              f"{sum(p.numel() for p in model.parameters()):,} parameters, {threads} thread(s)", file=sys.stderr)
+              f"{sum(p.numel() for p in model.parameters()):,} parameters, {torch.get_num_threads()} thread(s)", file=sys.stderr)
 
     def preview(step: int, folder: Path) -> None:
         loss = validation_loss(model, vocab, split.validation, limit=20_000) if split.validation else float("nan")
@@ -130,7 +128,7 @@ def train(job: TrainJob) -> dict[str, Any]:
     started = time.perf_counter()
     result = trainer.fit(lambda epoch: window_batches(ids, seq_len, batch_size, steps_per_epoch, job.seed, epoch), step)
     seconds = time.perf_counter() - started
-    metrics = {"train_seconds_this_run": round(seconds, 1), "threads": threads, "train_chars": len(split.train),
+    metrics = {"train_seconds_this_run": round(seconds, 1), "train_chars": len(split.train),
                "chars_per_second": round(result["examples_per_second"], 1)}
     if split.validation and not job.dry_run:
         metrics["val_loss"] = round(validation_loss(model, vocab, split.validation), 4)

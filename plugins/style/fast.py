@@ -13,8 +13,7 @@ from typing import Any
 import torch
 
 from engine import TrainJob
-from engine.training import (Trainer, configure_threads, data_fingerprint, load_checkpoint, load_module,
-                             read_metadata, seed_everything)
+from engine.training import Trainer, data_fingerprint, load_checkpoint, load_module, read_metadata
 
 from .data import ContentCrops
 from .features import make_encoder
@@ -49,8 +48,6 @@ def parse_styles(style: str | None, style_weights: str | None, owner: str = "sty
 
 def train(job: TrainJob) -> dict[str, Any]:
     params = job.params
-    configure_threads()
-    seed_everything(job.seed)
     paths, weights = parse_styles(params["style"], params["style_weights"], "train style")
     crop = params["crop"]
     encoder = make_encoder(params["features"], params["weights"])

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from engine import TrainJob
-from engine.training import Trainer, configure_threads, seed_everything, shuffled_batches
+from engine.training import Trainer, shuffled_batches
 
 from plugins.images.training import half, preview_labels, preview_latents, training_data, write_sheet
 
@@ -24,8 +24,6 @@ def build(config: dict[str, Any]) -> VAE:
 
 def train(job: TrainJob) -> dict[str, Any]:
     params = job.params
-    threads = configure_threads()
-    seed_everything(job.seed)
     size, channels, batch_size = params["size"], params["channels"], params["batch_size"]
     data, fingerprint = training_data(job, size, channels, batch_size)
     conditional = params["conditional"] and data.labels is not None
@@ -68,4 +66,4 @@ def train(job: TrainJob) -> dict[str, Any]:
         return {"nll": nll.mean().item(), "kl": kl.mean().item(), "beta": beta, "n": len(index)}
 
     result = trainer.fit(batches, step)
-    return {**result, "threads": threads, "classes": len(classes), "images": len(data)}
+    return {**result, "classes": len(classes), "images": len(data)}

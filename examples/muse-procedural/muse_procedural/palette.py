@@ -15,8 +15,7 @@ import numpy as np
 import torch
 
 from engine import BadInput, TrainJob
-from engine.training import (Trainer, configure_threads, data_fingerprint, load_checkpoint, seed_everything,
-                             shuffled_batches)
+from engine.training import Trainer, data_fingerprint, load_checkpoint, shuffled_batches
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"}
 
@@ -72,8 +71,7 @@ def train(job: TrainJob, model_name: str) -> dict[str, Any]:
     if job.data is None:
         raise BadInput("palette needs --data: an image or a folder of images to take the colours from")
     params = job.params
-    configure_threads()
-    generator = seed_everything(job.seed)
+    generator = torch.Generator().manual_seed(job.seed)
     pixels = torch.from_numpy(load_pixels(job.data, params["max_side"]))
     batch_size = min(params["batch_size"], len(pixels))
     palette = Palette(params["colours"])
