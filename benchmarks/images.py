@@ -23,6 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from plugins.gan.model import Discriminator, Generator
+from plugins.gan.plugin import GanGenerator
 from plugins.images.data import from_unit, load_images, resize, to_unit
 from plugins.vae.model import VAE, elbo_terms
 
@@ -81,13 +82,15 @@ def batches(images: torch.Tensor, labels: torch.Tensor, index: int) -> tuple[tor
 
 
 def gan_numbers(images: torch.Tensor, labels: torch.Tensor, steps: int) -> dict[str, float]:
-    ours_g, ours_d = Generator(64, 64, 28, 1, 10), Discriminator(64, 28, 1, 10)
+    shipped = {param.name: param.default for param in GanGenerator.train_params}  # the defaults `muse train gan` uses
+    latent, width = shipped["latent"], shipped["width"]
+    ours_g, ours_d = Generator(latent, width, 28, 1, 10), Discriminator(width, 28, 1, 10, shipped["critic_depth"])
     theirs_g, theirs_d = ExampleDcganG(), ExampleDcganD()
     big = to_unit(resize(from_unit(images), 64))
 
     def ours_train(i: int) -> None:
         real, y = batches(images, labels, i)
-        fake = ours_g(torch.randn(BATCH, 64), y)
+        fake = ours_g(torch.randn(BATCH, latent), y)
         d_loss = F.relu(1 - ours_d(real, y)).mean() + F.relu(1 + ours_d(fake.detach(), y)).mean()
         opt_d.zero_grad(); d_loss.backward(); opt_d.step()
         g_loss = -ours_d(fake, y).mean()
@@ -109,7 +112,7 @@ def gan_numbers(images: torch.Tensor, labels: torch.Tensor, steps: int) -> dict[
     theirs_g.eval()
     with torch.no_grad():
         y = torch.arange(BATCH) % 10
-        sample_ours = rate(lambda i: ours_g(torch.randn(BATCH, 64), y), steps * 3)
+        sample_ours = rate(lambda i: ours_g(torch.randn(BATCH, latent), y), steps * 3)
         sample_theirs = rate(lambda i: theirs_g(torch.randn(BATCH, 100, 1, 1)), steps * 3)
     return {"gan sampling img/s (ours 28px)": sample_ours, "dcgan-example sampling img/s (64px)": sample_theirs,
             "gan sampling ratio": sample_ours / sample_theirs,

@@ -106,3 +106,19 @@ def test_bad_data_is_one_line(muse, in_tmp):
     (in_tmp / "empty").mkdir()
     empty = muse("train", "gan", "--data", "empty", "--dry-run", "--out", "x.safetensors")
     assert empty.code != 0 and "empty" in empty.err and len(empty.err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("size", [28, 32, 64])
+@pytest.mark.parametrize("depth", [1, 2])
+def test_networks_fit_every_size_and_critic_depth(size, depth):
+    import torch
+
+    from plugins.gan.model import Discriminator, Generator
+
+    generator = Generator(latent=8, width=8, size=size, channels=3, classes=4)
+    critic = Discriminator(width=8, size=size, channels=3, classes=4, depth=depth)
+    labels = torch.tensor([0, 3])
+    with torch.no_grad():
+        images = generator(torch.randn(2, 8), labels)
+    assert images.shape == (2, 3, size, size) and float(images.abs().max()) <= 1.0
+    assert critic(images, labels).shape == (2,)

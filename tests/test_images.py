@@ -127,6 +127,18 @@ def test_frechet_distance_of_shifted_gaussians():
     assert frechet_distance(a, rng.normal(size=(4000, 4)) * 2.0) == pytest.approx(4.0, rel=0.1)  # 4 * (2-1)^2
 
 
+def test_within_class_spread_sees_collapse():
+    from plugins.images.evaluation import within_class_spread
+
+    torch.manual_seed(0)
+    classifier = torch.nn.Module()
+    classifier.head = torch.nn.Linear(8, 3)
+    real = torch.randn(600, 8).numpy()
+    assert within_class_spread(classifier, real.copy(), real) == pytest.approx(1.0)
+    copies = np.repeat(real[:1], 600, axis=0) + 0.01 * np.random.default_rng(0).standard_normal((600, 8))
+    assert within_class_spread(classifier, copies.astype(np.float32), real) < 0.05
+
+
 def test_classifier_train_eval_classify(muse, in_tmp):
     data = make_idx(in_tmp / "fashion")
     done = muse("train", "classifier", "--data", data, "--dry-run", "--out", "clf.safetensors", "--batch-size", "16")

@@ -14,7 +14,7 @@ from plugins.images.data import from_unit
 from plugins.images.sampling import seeded_latent
 from plugins.images.training import full
 
-from .model import Generator
+from .model import Generator, build_generator
 
 
 @dataclass
@@ -42,7 +42,7 @@ class LoadedGan:
 def _load(path: str, mtime: float) -> LoadedGan:
     checkpoint = load_checkpoint(path, model="gan")
     config = checkpoint.config
-    generator = Generator(config["latent"], config["width"], config["size"], config["channels"], len(config["classes"]))
+    generator = build_generator(config)
     checkpoint.tensors = full(checkpoint.tensors)
     load_module(generator, checkpoint, "generator").eval()
     return LoadedGan(generator, tuple(config["classes"]), checkpoint.sha256, config["size"], config["channels"])

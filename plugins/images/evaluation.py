@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import torch
 
 from engine import BadInput
@@ -46,6 +47,28 @@ def accuracy(classifier: torch.nn.Module, data: ImageSet) -> float | None:
     return correct / len(data)
 
 
+@torch.no_grad()
+def within_class_spread(classifier: torch.nn.Module, made: np.ndarray, real: np.ndarray, least: int = 20) -> float | None:
+    """How varied the samples of each class are, as a fraction of the real images' variety.
+
+    Images are grouped by the class the classifier sees in them; per class, the ratio of the
+    feature standard deviations (root of the covariance traces), averaged over classes with at
+    least ``least`` images on both sides. 1.0 is as varied as the data; well below 1 is a model
+    drawing near-copies (mode collapse), which FID only reports mixed in with everything else.
+    """
+    def by_class(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        values = torch.from_numpy(features)
+        return features, classifier.head(values).argmax(1).numpy()
+
+    (made, made_class), (real, real_class) = by_class(made), by_class(real)
+    ratios = []
+    for label in np.unique(real_class):
+        a, b = made[made_class == label], real[real_class == label]
+        if len(a) >= least and len(b) >= least:
+            ratios.append(np.sqrt(a.var(0).sum() / max(b.var(0).sum(), 1e-12)))
+    return float(np.mean(ratios)) if ratios else None
+
+
 def fid_report(component: str, data: Path | None, params: dict[str, Any],
                render: Callable[[list[int]], torch.Tensor], checkpoint: str) -> dict[str, Any]:
     """FID of ``render(seeds)`` images vs the test split, with floor, ceiling and their ratio."""
@@ -63,12 +86,14 @@ def fid_report(component: str, data: Path | None, params: dict[str, Any],
         seeds = list(range(params["seed"] + start, params["seed"] + min(start + 500, count)))
         batch = render(seeds)
         made.append(conform(ImageSet(batch, None, (), Path()), classifier.size, classifier.channels).images)
-    fid = frechet_distance(extract_features(classifier.network, torch.cat(made)), real)
+    generated = extract_features(classifier.network, torch.cat(made))
+    fid = frechet_distance(generated, real)
     report: dict[str, Any] = {
         "fid": fid,
         "fid_floor_train_vs_test": floor,
         "fid_ceiling_pixel_gaussian": ceiling,
         "fid_over_floor": fid / floor if floor > 0 else float("inf"),
+        "within_class_spread": within_class_spread(classifier.network, generated, real),
         "samples": count,
     }
     score = accuracy(classifier.network, test)
