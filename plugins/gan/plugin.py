@@ -28,12 +28,12 @@ class GanGenerator(Generator):
         Param("animate", bool, False, "write the walk as animation frames (use a .gif or .webp output) instead of a strip"),
     )
     train_params = (
-        Param("epochs", int, 25, "passes over the training images", min=1),
+        Param("epochs", int, 8, "passes over the training images", min=1),
         Param("batch_size", int, 64, "images per step", min=2),
         Param("lr", float, 2e-4, "Adam learning rate of both networks", min=1e-6, max=1.0),
         Param("latent", int, 64, "latent dimensions", min=2, max=1024),
         Param("width", int, 32, "channels of the last generator block / first critic block", min=8, max=512),
-        Param("mode_seeking", float, 1.0, "weight of the term that keeps samples of one label apart (0 = off)", min=0.0, max=100.0),
+        Param("mode_seeking", float, 0.0, "weight of a term that keeps samples of one label apart (0 = off; docs/models.md#gan measures 1)", min=0.0, max=100.0),
         Param("critic_depth", int, 2, "critic convolutions per resolution: 1 = DCGAN, 2 = SNGAN's standard CNN", min=1, max=3),
         Param("size", int, 28, "image side in pixels (data is resized/cropped to it)", choices=(28, 32, 64)),
         Param("channels", int, 1, "1 = greyscale, 3 = RGB", choices=(1, 3)),

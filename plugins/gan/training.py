@@ -47,8 +47,11 @@ def recalibrate_batchnorm(generator: Generator, batches: int = 8, batch_size: in
 
 def mode_seeking_loss(first: torch.Tensor, second: torch.Tensor, z_first: torch.Tensor, z_second: torch.Tensor) -> torch.Tensor:
     """The inverse of how far apart two latents' images are per unit of latent distance (Mao et
-    al. 2019, MSGAN). A conditional generator otherwise learns to draw one image per label,
-    ignoring its latent; this term makes ignoring the latent expensive. It costs no extra pass."""
+    al. 2019, MSGAN): it makes a generator that ignores its latent pay. It costs no extra pass,
+    and its inverse is the ``spread`` on the progress bar, so collapse shows while training.
+    Off by default: with the critic's minibatch-std channel the samples stay varied anyway, and
+    at weight 1 on Fashion-MNIST it pushed them past the data's own variety (FID 23.3 against
+    16.9 without it after 8 epochs; docs/models.md)."""
     images = (first - second).abs().mean()
     latents = (z_first - z_second).abs().mean()
     return 1.0 / (images / latents + 1e-5)
