@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from engine.params import resolve
 from plugins.gan.model import Discriminator, Generator
 from plugins.gan.plugin import GanGenerator
 from plugins.images.data import from_unit, load_images, resize, to_unit
@@ -82,7 +83,7 @@ def batches(images: torch.Tensor, labels: torch.Tensor, index: int) -> tuple[tor
 
 
 def gan_numbers(images: torch.Tensor, labels: torch.Tensor, steps: int) -> dict[str, float]:
-    shipped = {param.name: param.default for param in GanGenerator.train_params}  # the defaults `muse train gan` uses
+    shipped = resolve(GanGenerator.train_params, {}, "gan")  # the defaults `muse train gan` uses
     latent, width = shipped["latent"], shipped["width"]
     ours_g, ours_d = Generator(latent, width, 28, 1, 10), Discriminator(width, 28, 1, 10, shipped["critic_depth"])
     theirs_g, theirs_d = ExampleDcganG(), ExampleDcganD()

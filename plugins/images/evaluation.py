@@ -56,11 +56,10 @@ def within_class_spread(classifier: torch.nn.Module, made: np.ndarray, real: np.
     least ``least`` images on both sides. 1.0 is as varied as the data; well below 1 is a model
     drawing near-copies (mode collapse), which FID only reports mixed in with everything else.
     """
-    def by_class(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        values = torch.from_numpy(features)
-        return features, classifier.head(values).argmax(1).numpy()
+    def seen_class(features: np.ndarray) -> np.ndarray:
+        return classifier.head(torch.from_numpy(features)).argmax(1).numpy()
 
-    (made, made_class), (real, real_class) = by_class(made), by_class(real)
+    made_class, real_class = seen_class(made), seen_class(real)
     ratios = []
     for label in np.unique(real_class):
         a, b = made[made_class == label], real[real_class == label]
