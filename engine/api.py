@@ -17,7 +17,7 @@ from .errors import BadInput, MuseError, UnknownName
 from .io import file_sha256, numbered, prepare_output, resume_path
 from .params import resolve, to_jsonable
 from .plugins import PluginHost, engine_version
-from .works import Work
+from .works import Work, with_meta
 
 
 class PluginWarning(UserWarning):
@@ -155,6 +155,9 @@ class Engine:
         renderer = self.renderer_for(type(work), path.suffix)
         values = resolve(renderer.params, params, f"renderer {renderer.name}")
         prepare_output(path, force)
+        if params and work.meta:
+            # The file's provenance says how it was rendered too, so `reproduce` renders it alike.
+            work = with_meta(work, {**work.meta, "render": to_jsonable({k: values[k] for k in params})})
         try:
             renderer.write(work, path, values)
         except OSError as error:
@@ -226,7 +229,7 @@ class Engine:
 
         with tempfile.TemporaryDirectory() as folder:
             copy = Path(folder) / Path(path).name
-            renderer.write(remade, copy, resolve(renderer.params, {}, renderer.name))
+            renderer.write(remade, copy, resolve(renderer.params, original.meta.get("render", {}), renderer.name))
             remade_from_file = self.load(copy)
         identical = original.same_content(remade_from_file)
         detail = "identical" if identical else "differs"

@@ -50,6 +50,13 @@ def test_reproduce_remakes_the_whole_chain(muse, test_plugin, in_tmp):
     assert result.code == 0 and "b.png: identical" in result.out
 
 
+def test_reproduce_renders_with_the_recorded_render_options(muse, test_plugin, in_tmp):
+    muse("generate", "noise", "--seed", "5", "-r", "scale=3", "-o", "big.png")
+    assert '"scale": 3' in muse("info", "big.png", "--json").out
+    result = muse("reproduce", "big.png")
+    assert result.code == 0 and "big.png: identical" in result.out
+
+
 def test_reproduce_notices_a_changed_file(muse, test_plugin, in_tmp):
     muse("generate", "noise", "--seed", "5", "-o", "a.png")
     eng = Engine()
