@@ -17,7 +17,7 @@ from .errors import BadInput, MuseError, UnknownName
 from .io import file_sha256, numbered, prepare_output, resume_path
 from .params import resolve, to_jsonable
 from .plugins import PluginHost, engine_version
-from .works import Work, with_meta
+from .works import Work, a_kind, with_meta
 
 
 class PluginWarning(UserWarning):
@@ -104,7 +104,7 @@ class Engine:
         stylizer = self.get("stylizer", name)
         assert isinstance(stylizer, Stylizer)
         if not isinstance(work, stylizer.input):
-            raise MuseError(f"stylizer {name!r} takes a {stylizer.input.kind}, not a {work.kind}")
+            raise MuseError(f"stylizer {name!r} takes {a_kind(stylizer.input.kind)}, not {a_kind(work.kind)}")
         values = resolve(stylizer.params, params, name)
         seed = new_seed() if seed is None else int(seed)
         return self._stamp(stylizer, stylizer.stylize(work, values, seed), values, seed, [work])
@@ -147,7 +147,7 @@ class Engine:
                 assert isinstance(renderer, Renderer)
                 return renderer
         valid = sorted({s for r in matches for s in r.suffixes})
-        raise UnknownName(f"file type for a {work_type.kind}:", suffix or "(no suffix)", valid)
+        raise UnknownName(f"file type for {a_kind(work_type.kind)}:", suffix or "(no suffix)", valid)
 
     def render(self, work: Work, path: Path | str, *, force: bool = False, **params: Any) -> Path:
         """Write ``work`` to ``path`` in the format its suffix names; atomic, no silent overwrite."""
@@ -163,6 +163,17 @@ class Engine:
         except OSError as error:
             raise MuseError(f"cannot write {path}: {error.strerror or error}") from None
         return path
+
+    def convert(self, work: Work, suffix: str, **params: Any) -> Work:
+        """The work as it comes back from a file of type ``suffix``, in memory: a Score as
+        ``Audio`` through the synthesizer (``convert(score, ".wav")``), an Image as its lossy
+        JPEG self. It is written to a private temporary file and read back, so it is exactly
+        what ``render`` then ``load`` would give, provenance included."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="muse-convert-") as folder:
+            path = self.render(work, Path(folder) / f"work{suffix}", **params)
+            return self.load(path)
 
     def render_many(self, works: Sequence[Work], path: Path | str, *, force: bool = False, **params: Any) -> list[Path]:
         """Render a batch to ``out-000.png, out-001.png...`` (or ``out.png`` for one work)."""

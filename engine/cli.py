@@ -55,7 +55,8 @@ PARAM_OPTION = click.option("-p", "--param", "params", multiple=True, metavar="K
                             help="A component parameter (repeatable); `muse list NAME` shows them.")
 RENDER_OPTION = click.option("-r", "--render-param", "render_params", multiple=True, metavar="KEY=VALUE",
                              help="A renderer parameter such as scale=4 for PNG (repeatable).")
-SEED_OPTION = click.option("--seed", type=int, default=None, help="Random seed; item i of a batch uses SEED+i.  [default: random, recorded in the file]")
+BATCH_SEED_OPTION = click.option("--seed", type=int, default=None, help="Random seed; item i of a batch uses SEED+i.  [default: random, recorded in the file]")
+SEED_OPTION = click.option("--seed", type=int, default=None, help="Random seed.  [default: random, recorded in the file]")
 FORCE_OPTION = click.option("--force", is_flag=True, help="Overwrite existing output files.")
 #: One shared instance: each click.Path() runs a gettext lookup, which start-up pays for every option.
 PATH = click.Path(path_type=Path)
@@ -195,7 +196,7 @@ def _write(works: list[Any], paths: list[Path], render_params: dict[str, str], f
 @cli.command("generate")
 @click.argument("name")
 @PARAM_OPTION
-@SEED_OPTION
+@BATCH_SEED_OPTION
 @click.option("-n", "count", type=click.IntRange(1, 1_000_000), default=1, show_default=True, help="How many works.")
 @click.option("-o", "--out", required=True, help="Output file (its suffix picks the format) or folder/.")
 @click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
@@ -280,6 +281,10 @@ def render_command(input_path: Path, out: Path, params: tuple[str, ...], force: 
 
 
 # -- provenance --------------------------------------------------------------------------------
+#: Provenance keys _print_meta shows in its own words; every other key is printed as it is.
+_SHOWN_ABOVE = {"kind", "component", "plugin", "version", "seed", "params", "checkpoint", "inputs", "muse"}
+
+
 def _print_meta(meta: dict, indent: str = "") -> None:
     import json
 
@@ -291,6 +296,10 @@ def _print_meta(meta: dict, indent: str = "") -> None:
         click.echo(f"{indent}  {key} = {json.dumps(value)}")
     if meta.get("checkpoint"):
         click.echo(f"{indent}  checkpoint sha256 {meta['checkpoint'][:16]}...")
+    for key, value in meta.items():
+        if key not in _SHOWN_ABOVE:  # render/synth settings, a composer's decisions (chords...)
+            shown = json.dumps(value, ensure_ascii=False)
+            click.echo(f"{indent}  {key}: {shown if len(shown) <= 100 else shown[:97] + '...'}")
     for child in meta.get("inputs", []):
         click.echo(f"{indent}  made from:")
         _print_meta(child, indent + "    ")

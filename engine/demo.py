@@ -43,48 +43,132 @@ def _render_all(eng: Engine, work: Work, stem: Path, force: bool) -> list[Path]:
     return paths
 
 
+#: The demo's record of what it wrote; a folder holding only these files may be replaced.
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class Step:
+    """One exhibit to make: its parameters' label, file stem and how to make it from the works
+    made so far (``None`` when they hold no input it can take)."""
+
+    label: str
+    slug: str
+    kind: str
+    component: str
+    make: Callable[[list[Work]], Work | None]
+
+
 def run_demo(eng: Engine, out: Path, *, seed: int, force: bool, echo: Callable[[str], None]) -> Path:
-    index = out / "index.html"
-    if index.exists() and not force:
-        raise MuseError(f"{out} already holds a demo; use --force to replace it or -o to pick another folder")
+    """Make every exhibit, with a progress bar (item k of N, elapsed, the component at work)
+    in a terminal and one line per exhibit everywhere."""
+    from tqdm import tqdm
+
+    _clear_previous_demo(out, force)
     out.mkdir(parents=True, exist_ok=True)
+    untouched = _files(out)
     exhibits: list[Exhibit] = []
     made: list[Work] = []
+    steps = plan(eng, seed)
 
-    def show(title: str, slug: str, make: Callable[[], Work]) -> None:
-        started = time.perf_counter()
-        try:
-            work = make()
-        except MuseError as error:
-            echo(f"skipped {title}: {error}")
-            return
-        files = _render_all(eng, work, out / slug, force)
-        exhibits.append(Exhibit(title, work, files, time.perf_counter() - started))
-        made.append(work)
-        echo(f"made {title} in {exhibits[-1].seconds:.1f} s -> {', '.join(str(f) for f in files)}")
+    def say(line: str) -> None:
+        with tqdm.external_write_mode():
+            echo(line)
+
+    with tqdm(total=len(steps), unit="work", desc="muse demo", disable=None, leave=False) as bar:
+        for number, step in enumerate(steps, 1):
+            bar.set_postfix_str(step.component)
+            started = time.perf_counter()
+            try:
+                work = step.make(made)
+                files = [] if work is None else _render_all(eng, work, out / step.slug, force)
+            except MuseError as error:
+                say(f"[{number}/{len(steps)}] skipped {step.component} {step.label}: {error}".rstrip())
+                work = None
+            bar.update()
+            if work is None:
+                continue
+            source = f"of {work.meta['inputs'][0].get('component', 'a file')}" if step.kind == "stylizer" else ""
+            title = " ".join(part for part in (step.component, source, step.label) if part)
+            exhibits.append(Exhibit(title, work, files, time.perf_counter() - started))
+            made.append(work)
+            say(f"[{number}/{len(steps)}] made {title} in {exhibits[-1].seconds:.1f} s -> "
+                f"{', '.join(str(f) for f in files)}")
+    index = out / "index.html"
+    with atomic_path(index) as temporary:
+        temporary.write_text(gallery_html(exhibits, out), encoding="utf-8")
+    # Everything the demo wrote (sidecars included); a file that was there before and is untouched
+    # (after --force over a user's folder) stays the user's and is never listed.
+    written = sorted(name for name, stamp in _files(out).items() if untouched.get(name) != stamp)
+    with atomic_path(out / MANIFEST) as temporary:
+        temporary.write_text(json.dumps({"made_by": "muse demo", "seed": seed, "files": written}, indent=1),
+                             encoding="utf-8")
+    return index
+
+
+def plan(eng: Engine, seed: int) -> list[Step]:
+    """Every exhibit, in order: generators first, then stylizers and composers on their works.
+    Inputs are picked when a step runs, from what the steps before it made."""
+    steps: list[Step] = []
+
+    def numbered(name: str, number: int) -> str:
+        return name + (f"-{number + 1}" if number else "")
 
     for generator in eng.components("generator"):
         for number, params in enumerate(getattr(generator, "demo_params", [{}])):
-            slug = generator.name + (f"-{number + 1}" if number else "")
-            show(f"{generator.name} {_label(params)}".strip(), slug,
-                 lambda g=generator, p=params: eng.generate(g.name, seed=seed, **p))
+            steps.append(Step(_label(params), numbered(generator.name, number),
+                              "generator", generator.name,
+                              lambda made, g=generator, p=params: eng.generate(g.name, seed=seed, **p)))
     for stylizer in eng.components("stylizer"):
-        source = _pick_input(made, stylizer.input, getattr(stylizer, "demo_inputs", ("",))[0])
-        if source is not None:
-            for number, params in enumerate(getattr(stylizer, "demo_params", [{}])):
-                show(f"{stylizer.name} of {source.meta.get('component')} {_label(params)}".strip(),
-                     stylizer.name + (f"-{number + 1}" if number else ""),
-                     lambda s=stylizer, w=source, p=params: eng.stylize(s.name, w, seed=seed, **p))
+        preferred = getattr(stylizer, "demo_inputs", ("",))[0]
+        for number, params in enumerate(getattr(stylizer, "demo_params", [{}])):
+            def stylize(made: list[Work], s=stylizer, p=params, preferred=preferred) -> Work | None:
+                source = _pick_input(made, s.input, preferred)
+                return None if source is None else eng.stylize(s.name, source, seed=seed, **p)
+            steps.append(Step(_label(params), numbered(stylizer.name, number),
+                              "stylizer", stylizer.name, stylize))
     for composer in eng.components("composer"):
-        preferred = getattr(composer, "demo_inputs", ("",) * len(composer.inputs))
-        inputs = [_pick_input(made, kind, name) for kind, name in zip(composer.inputs, preferred)]
-        if all(w is not None for w in inputs):
-            for number, params in enumerate(getattr(composer, "demo_params", [{}])):
-                show(f"{composer.name} {_label(params)}".strip(), composer.name + (f"-{number + 1}" if number else ""),
-                     lambda c=composer, ws=inputs, p=params: eng.compose(c.name, *ws, seed=seed, **p))
-    with atomic_path(index) as temporary:
-        temporary.write_text(gallery_html(exhibits, out), encoding="utf-8")
-    return index
+        preferred_inputs = getattr(composer, "demo_inputs", ("",) * len(composer.inputs))
+        for number, params in enumerate(getattr(composer, "demo_params", [{}])):
+            def compose(made: list[Work], c=composer, p=params, preferred=preferred_inputs) -> Work | None:
+                inputs = [_pick_input(made, kind, name) for kind, name in zip(c.inputs, preferred)]
+                if any(w is None for w in inputs):
+                    return None
+                return eng.compose(c.name, *inputs, seed=seed, **p)
+            steps.append(Step(_label(params), numbered(composer.name, number),
+                              "composer", composer.name, compose))
+    return steps
+
+
+def _files(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``folder`` (relative name) with its size and modification time."""
+    found = {}
+    for path in folder.rglob("*"):
+        if path.is_file() or path.is_symlink():
+            stat = path.lstat()
+            found[path.relative_to(folder).as_posix()] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+def _clear_previous_demo(out: Path, force: bool) -> None:
+    """Make room for a new demo in ``out``: an empty or missing folder is fine; a folder holding
+    only a previous demo (its manifest, gallery and the files the manifest lists) is emptied;
+    anything else needs --force, so a user's own files are never lost to a rerun."""
+    if not out.is_dir() or force:
+        return
+    present = set(_files(out))
+    if not present:
+        return
+    try:
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        listed = set(manifest["files"]) if manifest.get("made_by") == "muse demo" else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        listed = None
+    if listed is None or not present <= listed | {MANIFEST}:
+        raise MuseError(f"{out} holds files that are not a previous Muse demo; use --force to write over them "
+                        "or -o to pick another folder")
+    for name in present:
+        (out / name).unlink()
 
 
 def _pick_input(made: list[Work], kind: type, component: str) -> Work | None:

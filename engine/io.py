@@ -18,10 +18,19 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
     try:
         yield temporary
+        _apply_umask(temporary)
         os.replace(temporary, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
+
+
+def _apply_umask(path: Path) -> None:
+    """Give a finished file the mode a plain ``open()`` would: some writers (safetensors among
+    them) create private 0600 files, and outputs should follow the user's umask like any other."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
 
 
 def check_output(path: Path | str, force: bool) -> Path:
@@ -47,10 +56,12 @@ def prepare_output(path: Path | str, force: bool) -> Path:
 
 
 def numbered(path: Path, count: int) -> list[Path]:
-    """Output names for a batch: ``out.png`` for one, ``out-000.png, out-001.png...`` for more."""
+    """Output names for a batch: ``out.png`` for one, ``out-000.png, out-001.png...`` for more,
+    padded to the width of the last index so that names sort in batch order past 999."""
     if count == 1:
         return [path]
-    return [path.with_name(f"{path.stem}-{i:03d}{path.suffix}") for i in range(count)]
+    width = max(3, len(str(count - 1)))
+    return [path.with_name(f"{path.stem}-{i:0{width}d}{path.suffix}") for i in range(count)]
 
 
 def resume_path(out: Path) -> Path:

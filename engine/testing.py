@@ -35,7 +35,7 @@ from .api import Engine
 from .components import Component, Composer, Generator, Renderer, Stylizer
 from .errors import ParamError, PluginError, UnknownName
 from .params import Param, resolve, to_jsonable
-from .works import Audio, Image, Note, Score, Text, Track, Work
+from .works import Audio, Image, Note, Score, Text, Track, Work, a_kind
 
 __all__ = [
     "make_engine", "check_component", "run_cli", "sample_work", "assert_light_import",
@@ -265,7 +265,7 @@ def _check_rendering(engine: Engine, component: Component, work: Work, folder: P
     wanted = {s.lower() for s in suffixes} if suffixes is not None else None
     targets = [(r, s) for r in renderers for s in r.suffixes if wanted is None or s in wanted]
     if not targets:
-        raise _fail(component, f"makes a {work.kind} that no registered renderer writes"
+        raise _fail(component, f"makes {a_kind(work.kind)} that no registered renderer writes"
                                + (f" as {', '.join(sorted(wanted))}" if wanted else ""))
     expected = json.loads(json.dumps(work.meta))
     folder.mkdir(parents=True, exist_ok=True)

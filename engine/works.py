@@ -368,6 +368,11 @@ def with_meta(work: Work, meta: dict) -> Work:
     return replace(work, meta=meta)
 
 
+def a_kind(kind: str) -> str:
+    """A work kind with its indefinite article, for messages: "an image", "a score"."""
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
+
+
 def describe(work: Work) -> str:
     """A short human description, for logs and `muse info`."""
     if isinstance(work, Image):

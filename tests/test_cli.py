@@ -1,6 +1,7 @@
 """The `muse` command line: happy paths, provenance, and every error path a user meets."""
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -89,7 +90,7 @@ def test_render_converts_between_formats(muse, test_plugin, in_tmp):
         (["generate", "noise", "-p", "size=0", "-o", "x.png"], "noise: size=0 is out of range; valid: 1..256"),
         (["generate", "noise", "-p", "colour=red", "-o", "x.png"], "unknown parameter of noise: 'colour'; valid: level, size"),
         (["generate", "noise", "-p", "size", "-o", "x.png"], "expected key=value, got 'size'"),
-        (["generate", "noise", "-o", "x.docx"], "unknown file type for a image: '.docx'; valid: .gif, .jpeg, .jpg, .png, .webp"),
+        (["generate", "noise", "-o", "x.docx"], "unknown file type for an image: '.docx'; valid: .gif, .jpeg, .jpg, .png, .webp"),
         (["stylize", "invert", "missing.png", "-o", "x.png"], "missing.png: no such file"),
         (["stylize", "invert", "notes.xyz", "-o", "x.png"], "unknown input file type '.xyz'"),
         (["compose", "caption", "tune.mid", "-o", "x.txt"], "composer 'caption' takes (image), got (score)"),
@@ -168,6 +169,20 @@ def test_demo_writes_a_gallery(in_tmp):
     page = index.read_text()
     for name in ("noise.png", "arpeggio.mid", "invert.png", "caption.txt"):
         assert name in page and Path("show", name).exists()
-    assert any(line.startswith("made invert of noise") for line in lines)
-    with pytest.raises(MuseError, match="already holds a demo"):
+    assert any(" made invert of noise in " in line for line in lines)
+    progress = [re.match(r"\[(\d+)/(\d+)\] (made|skipped) ", line) for line in lines]  # item k of N on every line
+    assert all(progress) and len({m.group(2) for m in progress}) == 1
+    assert [int(m.group(1)) for m in progress] == sorted(int(m.group(1)) for m in progress)
+    # A rerun replaces the folder's own previous demo...
+    before = sorted(p.name for p in Path("show").iterdir())
+    run_demo(eng, Path("show"), seed=2, force=False, echo=lines.append)
+    assert sorted(p.name for p in Path("show").iterdir()) == before
+    # ...but never a folder that holds anything else.
+    Path("show", "mine.txt").write_text("keep me")
+    with pytest.raises(MuseError, match="not a previous Muse demo"):
         run_demo(eng, Path("show"), seed=2, force=False, echo=lines.append)
+    assert Path("show", "mine.txt").read_text() == "keep me"
+    Path("elsewhere").mkdir()
+    Path("elsewhere", "notes.md").write_text("mine")
+    with pytest.raises(MuseError, match="not a previous Muse demo"):
+        run_demo(eng, Path("elsewhere"), seed=2, force=False, echo=lines.append)

@@ -67,7 +67,7 @@ def test_same_recipe_same_files(muse, test_plugin, in_tmp):
         (("size = 6", "size = 0"), "step 'picture' (noise): size=0 is out of range"),
         (("size = 6", "colour = 1"), "unknown parameter of step 'picture' (noise): 'colour'"),
         (('input = "picture"', 'input = "words"'), "step 'negative': input 'words' is not an earlier step (earlier: picture)"),
-        (('save = "negative.png"', 'save = "negative.mid"'), "step 'negative': save 'negative.mid': unknown file type for a image"),
+        (('save = "negative.png"', 'save = "negative.mid"'), "step 'negative': save 'negative.mid': unknown file type for an image"),
         (("render = { scale = 2 }", "render = { scale = 99 }"), "step 'negative': save 'negative.png': renderer png: scale=99 is out of range"),
         (('inputs = ["negative"]', 'inputs = []'), "step 'words': composer 'caption' takes (image), got (nothing)"),
         (("seed = 99", "sead = 99"), "step 'negative': unknown key 'sead'"),

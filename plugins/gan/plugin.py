@@ -25,7 +25,7 @@ class GanGenerator(Generator):
         Param("truncation", float, 1.0, "scale the latent toward its mean: lower = more typical, less varied", min=0.0, max=2.0),
         Param("grid", int, 0, "draw a GRIDxGRID contact sheet instead: cell j is the sample of seed+j", min=0, max=32),
         Param("interpolate", int, 0, "a latent walk of this many frames (slerp from seed to seed+1)", min=0, max=256),
-        Param("animate", bool, False, "write the walk as animation frames (use a .gif or .webp output) instead of a strip"),
+        Param("animate", bool, True, "a walk as animation frames (GIF, WebP and PNG animate); false: the frames side by side as one strip"),
     )
     train_params = (
         Param("epochs", int, 8, "passes over the training images", min=1),

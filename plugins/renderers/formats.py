@@ -150,6 +150,12 @@ class JpegRenderer(ExifRenderer):
     suffixes = (".jpg", ".jpeg")
     pillow_format = "JPEG"
 
+    def write(self, work: Work, path: Path, params: dict[str, Any]) -> None:
+        if isinstance(work, Image) and work.frames:
+            raise BadInput(f"{path}: JPEG holds one picture and this image has {len(work.frames) + 1} frames; "
+                           "write .gif, .webp or .png, or ask the generator for a strip (-p animate=false)")
+        super().write(work, path, params)
+
     def _prepare(self, picture, scale: int):
         return super()._prepare(picture.convert("RGB") if picture.mode == "RGBA" else picture, scale)
 

@@ -8,6 +8,7 @@ add detail. That is what makes 512 px practical on two CPU cores.
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -76,7 +77,11 @@ def stylize_image(content: torch.Tensor, styles: list[torch.Tensor], weights: li
             else:
                 image = resize(image, level_size)
             bar.set_description(f"style {max(level_size)}px")
+            started = time.perf_counter()
             image = _lbfgs(image, objective, plan.steps, bar, plan.history)
+            if bar.disable and plan.progress:  # no terminal (a log, a pipe): one line per level instead
+                print(f"muse: style level {number + 1}/{len(sizes)} ({max(level_size)} px) took "
+                      f"{time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
             if plan.snapshots is not None:
                 _snapshot(image, plan.snapshots, number, level_size)
     assert image is not None

@@ -56,7 +56,7 @@ class VaeGenerator(Generator):
         Param("interpolate", int, 0, "a latent walk of this many frames (seed to seed+1, or start to end image)", min=0, max=256),
         Param("start", Path, None, "image where the walk starts (encoded by the model)"),
         Param("end", Path, None, "image where the walk ends"),
-        Param("animate", bool, False, "write the walk as animation frames (use a .gif or .webp output) instead of a strip"),
+        Param("animate", bool, True, "a walk as animation frames (GIF, WebP and PNG animate); false: the frames side by side as one strip"),
     )
     train_params = (
         Param("epochs", int, 20, "passes over the training images", min=1),

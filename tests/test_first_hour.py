@@ -1,0 +1,85 @@
+"""The small frictions of a new user's first hour, each held by a test."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from engine import Engine
+from engine.io import numbered
+
+
+def test_batch_names_sort_in_batch_order_past_999():
+    names = [p.name for p in numbered(Path("gan.png"), 1001)]
+    assert names[0] == "gan-0000.png" and names[-1] == "gan-1000.png"
+    assert names == sorted(names)
+    assert numbered(Path("x.mid"), 4)[3].name == "x-003.mid"  # small batches keep three digits
+
+
+def test_checkpoints_follow_the_umask_like_every_other_file(tmp_path):
+    import torch
+
+    from engine.training import save_checkpoint
+
+    old = os.umask(0o022)
+    try:
+        ckpt = save_checkpoint(tmp_path / "m.safetensors", {"w": torch.zeros(2)}, model="toy", config={})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(ckpt.stat().st_mode) == 0o644
+
+
+def test_stylize_and_compose_seed_help_does_not_mention_batches(muse):
+    assert "SEED+i" in muse("generate", "--help").out
+    for command in ("stylize", "compose"):
+        assert "SEED+i" not in muse(command, "--help").out
+
+
+def test_messages_use_the_right_article(muse, test_plugin, in_tmp):
+    result = muse("generate", "noise", "-o", "x.docx")
+    assert "for an image" in result.err and "for a image" not in result.err
+
+
+def test_info_shows_render_settings_and_decisions(muse, test_plugin, in_tmp):
+    assert muse("generate", "noise", "--seed", "1", "-o", "n.png", "-r", "scale=2").code == 0
+    out = muse("info", "n.png").out
+    assert 'render: {"scale": 2}' in out
+
+
+def test_convert_gives_what_the_file_loads_back_as(tmp_path):
+    import muse_testplugin
+    import plugins.renderers.plugin as renderers
+
+    eng = Engine(plugins=[muse_testplugin, renderers])
+    image = eng.generate("noise", seed=4)
+    jpeg = eng.convert(image, ".jpg", quality=30)
+    assert jpeg.pixels.shape[:2] == image.pixels.shape[:2]
+    assert (jpeg.pixels != image.pixels).any()  # lossy, as the file would be
+    eng.render(image, tmp_path / "n.jpg", quality=30)
+    assert (eng.load(tmp_path / "n.jpg").pixels == jpeg.pixels).all()
+
+
+def test_a_walk_to_gif_animates_by_default_and_jpeg_refuses_frames(muse, in_tmp):
+    from PIL import Image
+
+    assert muse("generate", "gan", "-p", "interpolate=4", "--seed", "2", "-o", "walk.gif").code == 0
+    with Image.open("walk.gif") as walk:
+        assert walk.n_frames == 4
+    assert muse("generate", "gan", "-p", "interpolate=4", "-p", "animate=false", "-o", "strip.png").code == 0
+    with Image.open("strip.png") as strip:
+        assert strip.width > 3 * strip.height  # four frames side by side
+    refused = muse("generate", "gan", "-p", "interpolate=4", "-o", "walk.jpg")
+    assert refused.code != 0 and "JPEG holds one picture" in refused.err and not Path("walk.jpg").exists()
+
+
+def test_style_prints_one_line_per_level_without_a_terminal(capsys):
+    import torch
+
+    from plugins.style.model import RandomEncoder
+    from plugins.style.optimize import Plan, stylize_image
+
+    content, style = torch.rand(1, 3, 48, 48), torch.rand(1, 3, 48, 48)
+    stylize_image(content, [style], [1.0], RandomEncoder(), Plan(size=48, steps=2, levels=2))
+    lines = [l for l in capsys.readouterr().err.splitlines() if l.startswith("muse: style level")]
+    assert [l.split(" (")[0] for l in lines] == ["muse: style level 1/2", "muse: style level 2/2"]
