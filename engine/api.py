@@ -14,10 +14,10 @@ from typing import Any, Iterable, Sequence
 
 from .components import Component, Composer, Generator, Renderer, Stylizer, TrainJob
 from .errors import BadInput, MuseError, UnknownName
-from .io import file_sha256, numbered, prepare_output, resume_path
+from .io import file_sha256, numbered, overwrite_policy, prepare_output, resume_path
 from .params import resolve, to_jsonable
 from .plugins import PluginHost, engine_version
-from .works import Work, a_kind, with_meta
+from .works import Work, a_kind, refuse_unwritable, with_meta
 
 
 class PluginWarning(UserWarning):
@@ -158,8 +158,10 @@ class Engine:
         if params and work.meta:
             # The file's provenance says how it was rendered too, so `reproduce` renders it alike.
             work = with_meta(work, {**work.meta, "render": to_jsonable({k: values[k] for k in params})})
+        refuse_unwritable(work, path)
         try:
-            renderer.write(work, path, values)
+            with overwrite_policy(force):
+                renderer.write(work, path, values)
         except OSError as error:
             raise MuseError(f"cannot write {path}: {error.strerror or error}") from None
         return path

@@ -196,12 +196,12 @@ class Score(Work):
         if self.key:
             midi.key_signature_changes.append(pretty_midi.KeySignature(_key_number(self.key), 0.0))
         for track in self.tracks:
-            instrument = pretty_midi.Instrument(program=track.program, is_drum=track.is_drum, name=track.name)
+            instrument = pretty_midi.Instrument(program=track.program, is_drum=track.is_drum, name=_to_midi_text(track.name))
             instrument.notes = [
                 pretty_midi.Note(velocity=n.velocity, pitch=n.pitch, start=n.start, end=n.end) for n in track.notes
             ]
             midi.instruments.append(instrument)
-        midi.lyrics = [pretty_midi.Lyric(lyric.text, lyric.time) for lyric in self.lyrics]
+        midi.lyrics = [pretty_midi.Lyric(_to_midi_text(lyric.text), lyric.time) for lyric in self.lyrics]
         if self.meta:
             midi.text_events.append(pretty_midi.Text(META_PREFIX + json.dumps(self.meta, sort_keys=True), 0.0))
         return midi
@@ -227,7 +227,7 @@ class Score(Work):
                 ),
                 program=int(inst.program),
                 is_drum=bool(inst.is_drum),
-                name=inst.name,
+                name=_from_midi_text(inst.name),
             )
             for inst in midi.instruments
         ]
@@ -236,7 +236,7 @@ class Score(Work):
             tempo=tempo,
             time_signature=(meter.numerator, meter.denominator) if meter else (4, 4),
             key=_key_name(key.key_number) if key else None,
-            lyrics=[Lyric(float(lyric.time), lyric.text) for lyric in midi.lyrics],
+            lyrics=[Lyric(float(lyric.time), _from_midi_text(lyric.text)) for lyric in midi.lyrics],
             meta=meta,
         )
 
@@ -265,6 +265,20 @@ class Score(Work):
 
 
 META_PREFIX = "muse:"
+
+
+def _to_midi_text(text: str) -> str:
+    """MIDI text events are bytes and mido writes them as latin-1: carry UTF-8 bytes through it,
+    so a Chinese lyric survives (and reads back with :func:`_from_midi_text`)."""
+    return text.encode("utf-8").decode("latin-1")
+
+
+def _from_midi_text(text: str) -> str:
+    """The text of a MIDI event: UTF-8 when its bytes are UTF-8, else as latin-1 (older files)."""
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
 
 
 def _key_number(name: str) -> int:
@@ -373,6 +387,21 @@ def a_kind(kind: str) -> str:
     return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
 
 
+def refuse_unwritable(work: Work, path: object) -> None:
+    """Refuse a work whose file would be empty or unreadable: no pixels, no samples, NaN or inf."""
+    import numpy as np
+
+    from .errors import BadInput
+
+    if isinstance(work, Image) and work.pixels.size == 0:
+        raise BadInput(f"refusing to write {path}: the image has no pixels")
+    if isinstance(work, Audio):
+        if work.samples.shape[0] == 0:
+            raise BadInput(f"refusing to write {path}: the audio has no samples")
+        if not np.isfinite(work.samples).all():
+            raise BadInput(f"refusing to write {path}: the audio holds NaN or infinite samples")
+
+
 def describe(work: Work) -> str:
     """A short human description, for logs and `muse info`."""
     if isinstance(work, Image):
@@ -388,4 +417,4 @@ def describe(work: Work) -> str:
     return type(work).__name__
 
 
-__all__ = ["Work", "Image", "Score", "Track", "Note", "Lyric", "Audio", "Text", "WORK_TYPES", "describe", "with_meta"]
+__all__ = ["Work", "Image", "Score", "Track", "Note", "Lyric", "Audio", "Text", "WORK_TYPES", "describe", "refuse_unwritable", "with_meta"]

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from engine import Audio, BadInput, Image, Param, Renderer, Score, Text, Work
-from engine.io import atomic_path
+from engine.io import atomic_path, sidecar_path
 
 META_KEY = "muse"
 EXIF_DESCRIPTION = 0x010E
 WAV_COMMENT_LIMIT = 2000  # libsndfile drops longer RIFF INFO comments
+#: The largest image read or written (Pillow's decompression-bomb line): whatever Muse writes, it reads.
+MAX_PIXELS = 178_956_970
 
 
 # json is imported where it is used: `muse --help` and `muse plugins` load this module, not json.
@@ -41,20 +43,16 @@ def _parse(text: str | bytes | None, path: Path) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
-def sidecar(path: Path) -> Path:
-    return path.with_name(path.name + ".muse.json")
-
-
 def write_sidecar(path: Path, meta: dict) -> None:
     import json
 
-    with atomic_path(sidecar(path)) as temporary:
+    with atomic_path(sidecar_path(path)) as temporary:
         temporary.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def read_sidecar(path: Path) -> dict:
     try:
-        return _parse(sidecar(path).read_text(encoding="utf-8"), path)
+        return _parse(sidecar_path(path).read_text(encoding="utf-8"), path)
     except FileNotFoundError:
         return {}
 
@@ -76,6 +74,10 @@ class PillowRenderer(Renderer):
     def write(self, work: Work, path: Path, params: dict[str, Any]) -> None:
         assert isinstance(work, Image)
         frames = [work.pixels, *work.frames]
+        pixels = work.width * work.height * params["scale"] ** 2
+        if pixels > MAX_PIXELS:
+            raise BadInput(f"refusing to write {path}: {work.width * params['scale']}x{work.height * params['scale']} "
+                           f"pixels is over the {MAX_PIXELS // 1_000_000} megapixels Muse reads back; lower scale")
         pictures = [self._prepare(work.to_pil(f), params["scale"]) for f in frames]
         options = self._options(work.meta, params)
         if len(pictures) > 1:
@@ -94,15 +96,24 @@ class PillowRenderer(Renderer):
         return {}
 
     def read(self, path: Path) -> Work:
+        import warnings
+
         from PIL import Image as PILImage, UnidentifiedImageError
 
         try:
-            with PILImage.open(path) as picture:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+                picture = PILImage.open(path)
+            with picture:
+                width, height = picture.size
+                if width * height > MAX_PIXELS or width * height == 0:
+                    raise BadInput(f"{path}: a {width}x{height} image is "
+                                   + ("empty" if width * height == 0 else f"over the {MAX_PIXELS // 1_000_000} megapixels Muse reads"))
                 picture.load()
                 meta = self._extract(picture)
                 return Image.from_pil(picture, meta=meta)
-        except (UnidentifiedImageError, OSError, SyntaxError) as error:
-            raise BadInput(f"{path}: not a readable image ({error})") from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, PILImage.DecompressionBombError) as error:
+            raise BadInput(f"{path}: not a readable image ({str(error).splitlines()[0] if str(error) else type(error).__name__})") from None
 
     def _extract(self, picture) -> dict:
         return {}
