@@ -28,13 +28,12 @@ from pathlib import Path
 import pretty_midi
 
 from engine import Note, Score, Text
+from engine.theory import Chord, Key, diatonic_chords, find_key, metric_weight, pitch_class_durations
 from plugins.compose.accompany import AccompanimentOptions, Grid, accompaniment_for
 from plugins.compose.harmony import ChordSpan, chord_tone_rate, melody_fit, segment_bounds
-from plugins.compose.keys import detect_key, pitch_class_durations
 from plugins.compose.scoretools import bar_count, monophonic
 from plugins.compose.song import make_song
 from plugins.compose.syllables import syllabify
-from plugins.compose.theory import Chord, Key, diatonic_chords, metric_weight
 
 TEMPLATES = {"": (0, 4, 7), "m": (0, 3, 7), "dim": (0, 3, 6), "7": (0, 4, 7, 10)}
 
@@ -57,7 +56,7 @@ def key_benchmark(data: Path, limit: int) -> None:
             continue
         durations = pitch_class_durations(notes)
         guesses = {
-            "krumhansl-schmuckler": detect_key(notes).tonic,
+            "krumhansl-schmuckler": find_key(durations).tonic,
             "last note": notes[-1].pitch % 12,
             "most-played pitch class": durations.index(max(durations)),
         }
@@ -107,7 +106,7 @@ def harmony_benchmark(data: Path) -> None:
         accompaniment = max(pitched[1:], key=lambda t: len({n.pitch for n in t.notes}))
         meter, beat = score.time_signature, score.seconds_per_beat
         bars = bar_count(score, melody[-1].end)
-        key = detect_key(melody)
+        key = find_key(pitch_class_durations(melody))
         grid = Grid(beat, meter, bars)
         per_bar = 2 if meter[0] % 2 == 0 else 1
         bounds = segment_bounds(bars, score.seconds_per_bar, per_bar)

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import torch
 
+from engine.theory import parse_key
 from engine.training import configure_threads
 from plugins.melody.data import crop_batch, encode_tunes, load_corpus
-from plugins.melody.events import Meter, Timeline, parse_key
+from plugins.melody.events import Meter, Timeline
 from plugins.melody.generate import Hypothesis, Primer, Settings, _expand, load_model, sample_events
 from plugins.melody.model import MelodyLSTM
 from plugins.melody.train import event_loss

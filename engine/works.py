@@ -14,6 +14,8 @@ import io
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, ClassVar
 
+from .theory import Key, parse_key
+
 if TYPE_CHECKING:
     import numpy as np
     import pretty_midi
@@ -162,7 +164,7 @@ class Score(Work):
 
     def __post_init__(self) -> None:
         if self.key is not None:
-            self.key = _key_name(_key_number(self.key))  # one spelling: "D minor"
+            self.key = parse_key(self.key).name  # one spelling: "D minor"
         self.time_signature = (int(self.time_signature[0]), int(self.time_signature[1]))
 
     @property
@@ -194,7 +196,7 @@ class Score(Work):
         numerator, denominator = self.time_signature
         midi.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, 0.0))
         if self.key:
-            midi.key_signature_changes.append(pretty_midi.KeySignature(_key_number(self.key), 0.0))
+            midi.key_signature_changes.append(pretty_midi.KeySignature(parse_key(self.key).midi_number, 0.0))
         for track in self.tracks:
             instrument = pretty_midi.Instrument(program=track.program, is_drum=track.is_drum, name=_to_midi_text(track.name))
             instrument.notes = [
@@ -235,7 +237,7 @@ class Score(Work):
             tracks=tracks,
             tempo=tempo,
             time_signature=(meter.numerator, meter.denominator) if meter else (4, 4),
-            key=_key_name(key.key_number) if key else None,
+            key=Key.from_midi_number(key.key_number).name if key else None,
             lyrics=[Lyric(float(lyric.time), _from_midi_text(lyric.text)) for lyric in midi.lyrics],
             meta=meta,
         )
@@ -279,24 +281,6 @@ def _from_midi_text(text: str) -> str:
         return text.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         return text
-
-
-def _key_number(name: str) -> int:
-    import pretty_midi
-
-    parts = name.split()
-    spelled = " ".join([parts[0][:1].upper() + parts[0][1:].lower(), *(p.lower() for p in parts[1:])]) if parts else ""
-    try:
-        return pretty_midi.key_name_to_key_number(spelled)
-    except ValueError:
-        raise ValueError(f"unknown key {name!r}; use a tonic and mode such as 'D minor' or 'Bb major'") from None
-
-
-def _key_name(number: int) -> str:
-    import pretty_midi
-
-    tonic, mode = pretty_midi.key_number_to_key_name(number).split()
-    return f"{tonic} {mode.lower()}"
 
 
 @dataclass(eq=False)

@@ -15,7 +15,7 @@ from plugins.compose.accompany import BASS_RANGE, CRASH, KICK, SNARE
 from plugins.compose.harmony import chord_tone_rate
 from plugins.compose.song import fit_line, Phrase
 from plugins.compose.syllables import detect_language, split_spelling, syllabify
-from plugins.compose.theory import Chord, metric_weight, parse_key
+from engine.theory import metric_weight, parse_key
 
 POEM = [
     "The quiet river runs beneath a paper moon,",

@@ -60,12 +60,13 @@ def checkpoint(corpus, tmp_path_factory) -> Path:
 # -- representation ---------------------------------------------------------------------------------
 def test_meters_and_keys_parse_and_reject_clearly():
     from engine import ParamError
-    from plugins.melody.events import parse_key, parse_meter
+    from engine.theory import parse_key
+    from plugins.melody.events import parse_meter
 
     assert (parse_meter("6/8").bar_units, parse_meter("6/8").beat_units, parse_meter("6/8").beats_per_bar) == (36, 18, 2)
     assert (parse_meter("3/4").bar_units, parse_meter("3/4").beats_per_bar) == (36, 3)
     assert parse_key("D minor").name == "D minor" and parse_key("D minor").shift == 2
-    assert parse_key("Bb major").tonic == 10 and parse_key("F#m").mode == 1 and parse_key("G").shift == -5
+    assert parse_key("Bb major").tonic == 10 and parse_key("F#m").mode == "minor" and parse_key("G").shift == -5
     for bad, words in [("7/0", "impossible"), ("5/4", "not supported"), ("waltz", "not a meter")]:
         with pytest.raises(ParamError, match=words):
             parse_meter(bad)

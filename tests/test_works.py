@@ -35,7 +35,7 @@ def test_score_timing_helpers():
 
 
 def test_unknown_key_is_explained():
-    with pytest.raises(ValueError, match="unknown key 'H major'"):
+    with pytest.raises(ValueError, match="key='H major' is not a key"):
         Score(key="H major")
     assert Score(key="bb MINOR").key == "Bb minor"
 

@@ -10,12 +10,11 @@ import random
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from engine import Note, ParamError, Score, Track
+from engine import Note, Score, Track
+from engine.theory import Chord, Key, beats_per_group, find_key, metric_weight, nearest_in_range, parse_key, pitch_class_durations
 
 from .harmony import ChordSpan, choose_chords, segment_bounds
-from .keys import detect_key
 from .scoretools import bar_count, melody_track, monophonic
-from .theory import Chord, Key, beats_per_group, metric_weight, nearest_in_range, parse_key
 
 BASS_RANGE = (28, 55)  # E1..G3: what a bass guitar or a cello section plays comfortably
 BASS_HOME = (36, 47)  # roots sit in C2..B2 so the fifth above still fits the range
@@ -77,13 +76,10 @@ class Grid:
 def resolve_key(requested: str | None, score_key: str | None, notes: Sequence[Note]) -> tuple[Key, str]:
     """The key to harmonise in and where it came from ("param", "score" or "detected")."""
     if requested:
-        try:
-            return parse_key(requested), "param"
-        except ValueError:
-            raise ParamError(f"key={requested!r} is not a key; use a tonic and mode such as 'D minor'") from None
+        return parse_key(requested), "param"
     if score_key:
         return parse_key(score_key), "score"
-    return detect_key(notes), "detected"
+    return find_key(pitch_class_durations(notes)), "detected"
 
 
 def accompaniment_for(melody: Sequence[Note], grid: Grid, key: Key, options: AccompanimentOptions,

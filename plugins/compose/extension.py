@@ -7,10 +7,10 @@ stretched by repeating its own phrases instead.
 from __future__ import annotations
 
 from engine import Engine, MuseError, Score, UnknownName
+from engine.theory import Key
 
 from .scoretools import monophonic
 from .song import Phrase, split_phrases
-from .theory import Key
 
 
 def generated_phrases(score: Score, key: Key, bars_per_phrase: int, count: int, seed: int) -> tuple[list[Phrase], dict]:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from engine import Note
+from engine.theory import Chord, Key, diatonic_chords, metric_weight
 
-from .theory import Chord, Key, diatonic_chords, metric_weight
 
 # Transition plausibility between scale degrees (rows: from I, ii, iii, IV, V, vi, vii; columns:
 # to the same). Staying on a chord is likely because segments are often shorter than the

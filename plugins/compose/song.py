@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from engine import Lyric, Note, Score, Text, Track
+from engine.theory import metric_weight
 
 from .accompany import AccompanimentOptions, Grid, accompaniment_for, resolve_key
 from .scoretools import bar_count, melody_track, monophonic
 from .syllables import Syllable, detect_language, syllabify
-from .theory import metric_weight
 
 #: Cost of singing a syllable on an onset the melody does not have (splitting a note).
 SPLIT_COST = 0.45

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine import Image, Note, Score, Track
+from engine.theory import Key, nearest_in_range, snap_to_scale
 
 from .accompany import AccompanimentOptions, Grid, accompaniment_for
-from .theory import Key, nearest_in_range, snap_to_scale
 
 ANALYSIS_WIDTH = 128  # images are measured at this width, so a result does not depend on resolution
 BEATS_PER_BAR = 4

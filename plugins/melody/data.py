@@ -14,18 +14,9 @@ from pathlib import Path
 
 from engine import BadInput
 
-from .events import (
-    MAJOR,
-    MINOR,
-    UNITS_PER_QUARTER,
-    Key,
-    Meter,
-    Tune,
-    encode,
-    estimate_key,
-    events_from_notes,
-    meter_or_none,
-)
+from engine.theory import MAJOR, MINOR, Key, find_key, pitch_class_histogram
+
+from .events import UNITS_PER_QUARTER, Meter, Tune, encode, events_from_notes, meter_or_none
 
 MIDI_SUFFIXES = (".mid", ".midi")
 ABC_SUFFIXES = (".abc",)
@@ -98,10 +89,9 @@ def _downbeat_phase(onsets: list[int], velocities: list[int], bar_units: int) ->
 
 def _midi_key(midi, pitches: list[int | None], durations: list[int]) -> Key:
     if midi.key_signature_changes:
-        number = midi.key_signature_changes[0].key_number
-        return Key(number % 12, MINOR if number >= 12 else MAJOR)
+        return Key.from_midi_number(midi.key_signature_changes[0].key_number)
     sounding = [(p, d) for p, d in zip(pitches, durations) if p is not None]
-    return estimate_key([p for p, _ in sounding], [d for _, d in sounding])
+    return find_key(pitch_class_histogram([p for p, _ in sounding], [d for _, d in sounding]))
 
 
 # -- ABC -----------------------------------------------------------------------------------------
@@ -166,7 +156,7 @@ def _tune_from_music21(score, name: str) -> Tune:
         tune_key = Key(keys[0].tonic.pitchClass, mode)
     else:
         sounding = [(p, d) for p, d in zip(out_pitches, durations) if p is not None]
-        tune_key = estimate_key([p for p, _ in sounding], [d for _, d in sounding])
+        tune_key = find_key(pitch_class_histogram([p for p, _ in sounding], [d for _, d in sounding]))
     return Tune(name, out_pitches, durations, found, tune_key, pickup)
 
 

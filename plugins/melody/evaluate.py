@@ -15,10 +15,11 @@ from typing import Any
 import torch
 
 from engine import BadInput
+from engine.theory import Key
 from engine.training import configure_threads
 
 from .data import encode_tunes, load_corpus, split
-from .events import N_DURATION_IDS, Key, Tune, normalised_pitch_id, pitch_of_id
+from .events import N_DURATION_IDS, Tune, normalised_pitch_id, pitch_of_id
 from .generate import Primer, Settings, load_model, sample_events
 from .metrics import METRICS, Melody, corpus_metrics
 from .model import MelodyLSTM

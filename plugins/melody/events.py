@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from engine import ParamError
+from engine.theory import MINOR, Key
 
 UNITS_PER_QUARTER = 12
 MAX_DURATION = 72  # a dotted whole note, the longest bar we support (12/8)
@@ -34,10 +35,6 @@ LOOKBACK_BARS = (1, 2, 4, 8)
 PHRASE_BARS = 8
 MAX_BARS_TO_END = 8
 
-MAJOR, MINOR = 0, 1
-NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-_LETTERS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-_MODES = {"": MAJOR, "major": MAJOR, "maj": MAJOR, "minor": MINOR, "min": MINOR, "m": MINOR}
 SUPPORTED_METERS = ("4/4", "3/4", "6/8", "2/4", "2/2", "9/8", "12/8")
 
 
@@ -90,63 +87,6 @@ def meter_or_none(numerator: int, denominator: int) -> Meter | None:
     if f"{numerator}/{denominator}" in SUPPORTED_METERS:
         return Meter(numerator, denominator)
     return None
-
-
-# -- key -----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Key:
-    tonic: int  # pitch class 0-11
-    mode: int  # MAJOR or MINOR
-    spelling: str = ""  # the tonic as written ("Bb"), for the key signature
-
-    @property
-    def name(self) -> str:
-        return f"{self.spelling or NOTE_NAMES[self.tonic]} {'minor' if self.mode == MINOR else 'major'}"
-
-    @property
-    def shift(self) -> int:
-        """Semitones from the normalised key (tonic C) to this one: the smallest move, -5..+6."""
-        return self.tonic - 12 if self.tonic > 6 else self.tonic
-
-
-def parse_key(text: str, what: str = "key") -> Key:
-    """A key from ``"D minor"``, ``"Bb major"``, ``"F#m"`` or ``"G"``; a clear ParamError otherwise."""
-    match = re.fullmatch(r"\s*([A-Ga-g])\s*(#|♯|b|♭|is|es|s)?\s*([A-Za-z]*)\s*", str(text))
-    if not match:
-        raise ParamError(f"{what}={text!r} is not a key; write a tonic and a mode such as 'D minor' or 'Bb major'")
-    letter, accidental, mode = match.group(1).upper(), match.group(2) or "", match.group(3).lower()
-    if mode not in _MODES:
-        raise ParamError(f"{what}={text!r}: mode {mode!r} is not one the model knows; use major or minor")
-    alter = {"": 0, "#": 1, "♯": 1, "is": 1, "b": -1, "♭": -1, "es": -1, "s": -1}[accidental]
-    spelling = letter + ("#" if alter > 0 else "b" if alter < 0 else "")
-    return Key((_LETTERS[letter] + alter) % 12, _MODES[mode], spelling)
-
-
-# Krumhansl-Kessler key profiles, for files that carry no key signature.
-_MAJOR_PROFILE = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
-_MINOR_PROFILE = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
-
-
-def estimate_key(pitches: list[int], durations: list[int]) -> Key:
-    """The best-correlating major or minor key of a duration-weighted pitch-class histogram."""
-    histogram = [0.0] * 12
-    for pitch, duration in zip(pitches, durations):
-        histogram[pitch % 12] += duration
-    best, best_score = Key(0, MAJOR), float("-inf")
-    for mode, profile in ((MAJOR, _MAJOR_PROFILE), (MINOR, _MINOR_PROFILE)):
-        for tonic in range(12):
-            rotated = [profile[(pc - tonic) % 12] for pc in range(12)]
-            score = _correlation(histogram, rotated)
-            if score > best_score:
-                best, best_score = Key(tonic, mode), score
-    return best
-
-
-def _correlation(a: list[float], b: list[float]) -> float:
-    mean_a, mean_b = sum(a) / len(a), sum(b) / len(b)
-    num = sum((x - mean_a) * (y - mean_b) for x, y in zip(a, b))
-    den = (sum((x - mean_a) ** 2 for x in a) * sum((y - mean_b) ** 2 for y in b)) ** 0.5
-    return num / den if den else 0.0
 
 
 # -- tunes ---------------------------------------------------------------------------------------
@@ -267,7 +207,7 @@ class Timeline:
     event at a time, so the two can never disagree.
     """
 
-    def __init__(self, meter: Meter, mode: int, total_bars: int, pickup: int = 0):
+    def __init__(self, meter: Meter, mode: str, total_bars: int, pickup: int = 0):
         self.meter, self.mode, self.total_bars = meter, mode, total_bars
         self.onsets: list[int] = []  # relative to the first downbeat (a pickup is negative)
         self.pitch_ids: list[int] = []
@@ -314,7 +254,7 @@ class Timeline:
             int(meter.compound),
             bar_index % PHRASE_BARS,
             min(max(to_end, 0), MAX_BARS_TO_END),
-            self.mode,
+            int(self.mode == MINOR),
         ]
         return row
 

@@ -20,6 +20,7 @@ import torch
 
 from engine import BadInput, Note, ParamError, Score, Track
 from engine.io import shipped_model
+from engine.theory import Key, parse_key
 from engine.training import Checkpoint, load_checkpoint, load_module, read_metadata
 
 from .data import read_midi
@@ -29,11 +30,9 @@ from .events import (
     PITCH_REST,
     UNITS_PER_QUARTER,
     COLUMN,
-    Key,
     Meter,
     Timeline,
     normalised_pitch_id,
-    parse_key,
     parse_meter,
     pitch_of_id,
     tonic_pitch_ids,

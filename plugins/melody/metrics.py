@@ -15,11 +15,12 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
+from engine.theory import MAJOR, SCALES
+
 from .events import UNITS_PER_QUARTER, Meter
 
 METRICS = ("pitch_range", "pitch_classes", "pitch_class_entropy", "scale_consistency", "empty_beat_rate",
            "groove_consistency", "bar_repetition")
-_MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 
 
 @dataclass
@@ -42,7 +43,7 @@ def melody_metrics(melody: Melody) -> dict[str, float]:
         return {name: 0.0 for name in METRICS}
     classes = Counter(p % 12 for p in pitches)
     entropy = -sum(c / len(pitches) * math.log2(c / len(pitches)) for c in classes.values())
-    consistency = max(sum(classes[(tonic + step) % 12] for step in _MAJOR_SCALE) for tonic in range(12)) / len(pitches)
+    consistency = max(sum(classes[(tonic + step) % 12] for step in SCALES[MAJOR]) for tonic in range(12)) / len(pitches)
     return {
         "pitch_range": float(max(pitches) - min(pitches)),
         "pitch_classes": float(len(classes)),
