@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .errors import ParamError, UnknownName
 
@@ -25,7 +25,10 @@ class Param:
 
     ``type`` is one of int, float, bool, str or Path. ``default=None`` makes a parameter optional
     (the component decides what "not given" means). ``min``/``max`` bound numbers inclusively;
-    ``choices`` restricts strings (and numbers) to a fixed set.
+    ``choices`` restricts strings (and numbers) to a fixed set. ``check`` is a cheap test of a
+    value that no range can express (a key such as 'D minor', a meter): called with the
+    converted value, it raises ParamError. It runs when parameters are resolved, before any model
+    loads, so it must import nothing heavy; a module-level function keeps the Param picklable.
     """
 
     name: str
@@ -35,6 +38,7 @@ class Param:
     min: float | None = None
     max: float | None = None
     choices: tuple[Any, ...] | None = None
+    check: Callable[[Any], object] | None = None
 
     def __post_init__(self) -> None:
         if self.type not in _TYPES:
@@ -48,6 +52,8 @@ class Param:
             return None
         converted = self._convert(value)
         self._check(converted)
+        if self.check is not None:
+            self.check(converted)
         return converted
 
     def describe_range(self) -> str:

@@ -83,3 +83,24 @@ def test_style_prints_one_line_per_level_without_a_terminal(capsys):
     stylize_image(content, [style], [1.0], RandomEncoder(), Plan(size=48, steps=2, levels=2))
     lines = [l for l in capsys.readouterr().err.splitlines() if l.startswith("muse: style level")]
     assert [l.split(" (")[0] for l in lines] == ["muse: style level 1/2", "muse: style level 2/2"]
+
+
+def test_bad_key_and_meter_are_refused_before_any_model_loads():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from engine import Engine, ParamError\n"
+        "eng = Engine()\n"
+        "for bad in ({'key': 'X minor'}, {'time_signature': '5/9'}):\n"
+        "    try:\n"
+        "        eng.generate('melody', seed=1, **bad)\n"
+        "    except ParamError as error:\n"
+        "        print(error)\n"
+        "print('torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0].startswith("melody: key='X minor' is not a key")
+    assert out[1].startswith("melody: time_signature='5/9'")
+    assert out[2] == "False"

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from engine import Composer, Image, Param, Score, Text, Work, hookimpl
+from engine.theory import parse_key
 
-KEY = Param("key", str, None, "key to harmonise in, e.g. 'D minor' (default: the score's key, else detected)")
+KEY = Param("key", str, None, "key to harmonise in, e.g. 'D minor' (default: the score's key, else detected)",
+            check=parse_key)
 STYLE = Param("style", str, "arpeggio", "how the chords are played", choices=("block", "arpeggio", "strum"))
 CHORD_RATE = Param("chord_rate", str, "bar", "a chord per bar or per half bar", choices=("bar", "half"))
 SEVENTHS = Param("sevenths", bool, False, "allow diatonic seventh chords as well as triads")

@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from engine import Generator, Param, Score, hookimpl
+from engine.theory import parse_key
+
+from .events import parse_meter
 
 WEIGHTS = Path(__file__).parent / "weights"
 
@@ -21,8 +24,8 @@ class MelodyGenerator(Generator):
     output = Score
     params = (
         Param("bars", int, 16, "length in bars", min=1, max=256),
-        Param("time_signature", str, "4/4", "meter: 4/4, 3/4, 6/8 (also 2/4, 2/2, 9/8, 12/8)"),
-        Param("key", str, "D major", "tonic and mode, e.g. 'D minor', 'Bb major', 'F#m'"),
+        Param("time_signature", str, "4/4", "meter: 4/4, 3/4, 6/8 (also 2/4, 2/2, 9/8, 12/8)", check=parse_meter),
+        Param("key", str, "D major", "tonic and mode, e.g. 'D minor', 'Bb major', 'F#m'", check=parse_key),
         Param("tempo", float, 120.0, "quarter notes per minute", min=20.0, max=400.0),
         Param("temperature", float, 0.85, "sampling temperature (lower: safer, higher: wilder; 0.85 matches the corpus statistics best)", min=0.05, max=3.0),
         Param("top_k", int, 0, "sample only among the k likeliest choices (0: all)", min=0, max=128),
