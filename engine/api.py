@@ -15,7 +15,7 @@ from typing import Any, Iterable, Sequence
 from .components import Component, Composer, Generator, Renderer, Stylizer, TrainJob
 from .errors import BadInput, MuseError, UnknownName
 from .io import file_sha256, numbered, overwrite_policy, prepare_output, resume_path
-from .params import resolve, to_jsonable
+from .params import check_seed, resolve, to_jsonable
 from .plugins import PluginHost, engine_version
 from .works import Work, a_kind, refuse_unwritable, with_meta
 
@@ -92,10 +92,10 @@ class Engine:
         generator = self.get("generator", name)
         assert isinstance(generator, Generator)
         values = resolve(generator.params, params, name)
-        base = new_seed() if seed is None else int(seed)
-        seeds = [base + i for i in range(1 if n is None else n)]
         if n is not None and n < 1:
             raise MuseError(f"n must be at least 1, got {n}")
+        base = new_seed() if seed is None else check_seed(seed, n or 1)
+        seeds = [base + i for i in range(1 if n is None else n)]
         works = generator.generate_many(values, seeds)
         works = [self._stamp(generator, work, values, s, []) for work, s in zip(works, seeds)]
         return works[0] if n is None else works
@@ -106,7 +106,7 @@ class Engine:
         if not isinstance(work, stylizer.input):
             raise MuseError(f"stylizer {name!r} takes {a_kind(stylizer.input.kind)}, not {a_kind(work.kind)}")
         values = resolve(stylizer.params, params, name)
-        seed = new_seed() if seed is None else int(seed)
+        seed = new_seed() if seed is None else check_seed(seed)
         return self._stamp(stylizer, stylizer.stylize(work, values, seed), values, seed, [work])
 
     def compose(self, name: str, *works: Work, seed: int | None = None, **params: Any) -> Work:
@@ -117,7 +117,7 @@ class Engine:
             got = ", ".join(w.kind for w in works) or "nothing"
             raise MuseError(f"composer {name!r} takes ({', '.join(expected)}), got ({got})")
         values = resolve(composer.params, params, name)
-        seed = new_seed() if seed is None else int(seed)
+        seed = new_seed() if seed is None else check_seed(seed)
         return self._stamp(composer, composer.compose(list(works), values, seed), values, seed, list(works))
 
     def _stamp(self, component: Component, work: Work, values: dict, seed: int, inputs: list[Work]) -> Work:
@@ -275,6 +275,9 @@ class Engine:
         if out.exists() and not force and not (resume and resumable):
             hint = "" if resumable else " (it has no resume state beside it)"
             raise MuseError(f"{out} already exists{hint}; use --force to train a new model over it")
+        if resumable and not out.exists() and not force:
+            raise MuseError(f"{resume_path(out)} already exists without its checkpoint {out.name}; "
+                            "use --force to replace it, or another --out")
 
     def evaluate(self, name: str, *, data: Path | str | None = None, **params: Any) -> dict[str, Any]:
         component = self.find_evaluable(name)

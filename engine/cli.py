@@ -15,7 +15,8 @@ import click
 
 from .api import Engine
 from .errors import MuseError, ParamError
-from .params import Param, parse_assignments
+from .io import overwrite_policy
+from .params import MAX_SEED, Param, parse_assignments
 
 _engine: Engine | None = None
 _debug = False
@@ -55,8 +56,8 @@ PARAM_OPTION = click.option("-p", "--param", "params", multiple=True, metavar="K
                             help="A component parameter (repeatable); `muse list NAME` shows them.")
 RENDER_OPTION = click.option("-r", "--render-param", "render_params", multiple=True, metavar="KEY=VALUE",
                              help="A renderer parameter such as scale=4 for PNG (repeatable).")
-BATCH_SEED_OPTION = click.option("--seed", type=int, default=None, help="Random seed; item i of a batch uses SEED+i.  [default: random, recorded in the file]")
-SEED_OPTION = click.option("--seed", type=int, default=None, help="Random seed.  [default: random, recorded in the file]")
+BATCH_SEED_OPTION = click.option("--seed", type=click.IntRange(0, MAX_SEED), default=None, help="Random seed; item i of a batch uses SEED+i.  [default: random, recorded in the file]")
+SEED_OPTION = click.option("--seed", type=click.IntRange(0, MAX_SEED), default=None, help="Random seed.  [default: random, recorded in the file]")
 FORCE_OPTION = click.option("--force", is_flag=True, help="Overwrite existing output files.")
 #: One shared instance: each click.Path() runs a gettext lookup, which start-up pays for every option.
 PATH = click.Path(path_type=Path)
@@ -172,6 +173,8 @@ def list_command(what: str | None) -> None:
 def _outputs(out: str, count: int, component: Any) -> list[Path]:
     from .io import numbered
 
+    if not out.strip():
+        raise MuseError("the output name is empty; give a file name such as out.png, or a folder/")
     path = Path(out)
     if out.endswith(("/", "\\")) or path.is_dir():
         path = path / f"{component.name}{component.output.default_suffix}"
@@ -208,7 +211,7 @@ def generate_command(name: str, params: tuple[str, ...], seed: int | None, count
     """Make COUNT works with generator NAME and write them to OUT."""
     from .api import new_seed
     from .batch import generate_files
-    from .params import resolve
+    from .params import check_seed, resolve
 
     eng = engine()
     generator = eng.get("generator", name)
@@ -217,9 +220,11 @@ def generate_command(name: str, params: tuple[str, ...], seed: int | None, count
     values = _params(params)
     resolve(generator.params, values, name)  # fail before any worker starts
     renderer_values = _params(render_params)
-    base = new_seed() if seed is None else seed
+    base = new_seed() if seed is None else check_seed(seed, count)
     if count == 1:
-        _write([eng.generate(name, seed=base, **values)], paths, renderer_values, force)
+        with overwrite_policy(force):
+            work = eng.generate(name, seed=base, **values)
+        _write([work], paths, renderer_values, force)
         return
     from tqdm import tqdm
 
@@ -244,7 +249,8 @@ def stylize_command(name: str, input_path: Path, params: tuple[str, ...], seed: 
     stylizer = eng.get("stylizer", name)
     paths = _outputs(out, 1, stylizer)
     _check_outputs(paths, stylizer.output, force)
-    work = eng.stylize(name, eng.load(input_path), seed=seed, **_params(params))
+    with overwrite_policy(force):  # the stylizer's side files (snapshots) follow --force too
+        work = eng.stylize(name, eng.load(input_path), seed=seed, **_params(params))
     _write([work], paths, _params(render_params), force)
 
 
@@ -263,7 +269,8 @@ def compose_command(name: str, inputs: tuple[Path, ...], params: tuple[str, ...]
     composer = eng.get("composer", name)
     paths = _outputs(out, 1, composer)
     _check_outputs(paths, composer.output, force)
-    work = eng.compose(name, *[eng.load(path) for path in inputs], seed=seed, **_params(params))
+    with overwrite_policy(force):
+        work = eng.compose(name, *[eng.load(path) for path in inputs], seed=seed, **_params(params))
     _write([work], paths, _params(render_params), force)
 
 
@@ -390,7 +397,8 @@ def _extra_options(args: list[str]) -> dict[str, str]:
 @click.argument("name")
 @click.option("--data", type=PATH, default=None, help="Training data (file or folder).")
 @click.option("--out", type=PATH, default=None, help="Checkpoint to write.  [default: runs/NAME.safetensors]")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for initialisation and shuffling.")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
+              help="Seed for initialisation and shuffling.")
 @click.option("--dry-run", is_flag=True, help="A couple of steps on a few batches, to check the set-up.")
 @click.option("--resume/--no-resume", default=True, show_default=True, help="Continue from OUT's resume state if present.")
 @PARAM_OPTION
@@ -452,7 +460,7 @@ def eval_command(ctx: click.Context, name: str, data: Path | None, as_json: bool
 @cli.command("run")
 @click.argument("recipe", type=PATH)
 @click.option("-o", "--out", type=PATH, default=None, help="Folder for the saved files.  [default: the recipe's name]")
-@click.option("--seed", type=int, default=None, help="Override the recipe's base seed.")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=None, help="Override the recipe's base seed.")
 @click.option("--check", is_flag=True, help="Only validate the recipe; run nothing.")
 @FORCE_OPTION
 def run_command(recipe: Path, out: Path | None, seed: int | None, check: bool, force: bool) -> None:
@@ -471,7 +479,7 @@ def run_command(recipe: Path, out: Path | None, seed: int | None, check: bool, f
 
 @cli.command("demo")
 @click.option("-o", "--out", type=PATH, default=Path("demo"), show_default=True, help="Folder to write.")
-@click.option("--seed", type=int, default=1, show_default=True, help="Seed for every work.")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=1, show_default=True, help="Seed for every work.")
 @FORCE_OPTION
 def demo_command(out: Path, seed: int, force: bool) -> None:
     """Make one of everything the installed plugins can make, with a gallery page."""
@@ -479,6 +487,11 @@ def demo_command(out: Path, seed: int, force: bool) -> None:
 
     index = run_demo(engine(), out, seed=seed, force=force, echo=click.echo)
     click.echo(f"open {index} to see and hear the results")
+
+
+def _shorten(name: str, limit: int = 80) -> str:
+    """A file name fit for one line: a 5,000-character name shows its start and its length."""
+    return name if len(name) <= limit else f"{name[:limit]}... ({len(name)} characters)"
 
 
 # -- entry point -------------------------------------------------------------------------------
@@ -514,6 +527,9 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:
         if _debug:
             raise
+        if isinstance(error, OSError) and error.filename is not None:  # the environment, not a bug
+            click.echo(f"muse: error: {_shorten(str(error.filename))}: {error.strerror or error}", err=True)
+            sys.exit(1)
         click.echo(f"muse: error: {type(error).__name__}: {error} (a bug: run again with --debug and report the traceback)", err=True)
         sys.exit(1)
 

@@ -95,12 +95,12 @@ def run_demo(eng: Engine, out: Path, *, seed: int, force: bool, echo: Callable[[
             say(f"[{number}/{len(steps)}] made {title} in {exhibits[-1].seconds:.1f} s -> "
                 f"{', '.join(str(f) for f in files)}")
     index = out / "index.html"
-    with atomic_path(index) as temporary:
+    with atomic_path(index, replace=True) as temporary:  # _clear_previous_demo decided what may go
         temporary.write_text(gallery_html(exhibits, out), encoding="utf-8")
     # Everything the demo wrote (sidecars included); a file that was there before and is untouched
     # (after --force over a user's folder) stays the user's and is never listed.
     written = sorted(name for name, stamp in _files(out).items() if untouched.get(name) != stamp)
-    with atomic_path(out / MANIFEST) as temporary:
+    with atomic_path(out / MANIFEST, replace=True) as temporary:
         temporary.write_text(json.dumps({"made_by": "muse demo", "seed": seed, "files": written}, indent=1),
                              encoding="utf-8")
     return index

@@ -20,9 +20,10 @@ from typing import Iterator
 
 from .errors import BadInput, MuseError, OutputExists
 
-#: Whether writers may replace an existing file: ``force`` of the render in progress (see
-#: :func:`overwrite_policy`); writers outside a render (checkpoints, galleries) replace their own.
-_may_replace: contextvars.ContextVar[bool] = contextvars.ContextVar("muse_may_replace", default=True)
+#: Whether writers may replace an existing file: the user's ``--force`` for the command or render
+#: in progress (see :func:`overwrite_policy`); never, by default. Writers that replace their own
+#: files (checkpoints, training previews, the demo gallery) say so with ``replace=True``.
+_may_replace: contextvars.ContextVar[bool] = contextvars.ContextVar("muse_may_replace", default=False)
 _TEMPORARY = re.compile(r"^\..+\.(\d+)\.tmp(\.[^.]*)?$")
 _swept: set[Path] = set()
 
@@ -31,14 +32,20 @@ _swept: set[Path] = set()
 def overwrite_policy(force: bool) -> Iterator[None]:
     """Within the block, :func:`atomic_path` replaces existing files only when ``force``.
 
-    Engine.render wraps every renderer in it, so a renderer (and its sidecar) gets the user's
-    ``--force`` without passing it around.
+    Engine.render wraps every renderer in it, and the CLI every command, so a renderer (and its
+    sidecar) or a component's side files (style snapshots) get the user's ``--force`` without
+    passing it around.
     """
     token = _may_replace.set(force)
     try:
         yield
     finally:
         _may_replace.reset(token)
+
+
+def may_replace() -> bool:
+    """The current :func:`overwrite_policy`: whether existing files may be replaced."""
+    return _may_replace.get()
 
 
 def temporary_for(path: Path) -> Path:

@@ -17,6 +17,18 @@ from .errors import ParamError, UnknownName
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _TYPES = (int, float, bool, str, Path)
+#: Seeds are 0..2**63-1 (every RNG Muse feeds takes them); item i of a batch uses seed + i.
+MAX_SEED = 2**63 - 1
+
+
+def check_seed(seed: Any, count: int = 1) -> int:
+    """``seed`` as an int, refused outside 0..MAX_SEED (for every item of a batch of ``count``)."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ParamError(f"seed={seed!r} is not an integer")
+    if not 0 <= seed <= MAX_SEED - (count - 1):
+        raise ParamError(f"seed={seed} is out of range; valid: 0..{MAX_SEED - (count - 1)}"
+                         + (f" for a batch of {count}" if count > 1 else ""))
+    return seed
 
 
 @dataclass(frozen=True)

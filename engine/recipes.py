@@ -34,10 +34,12 @@ from .api import Engine
 from .components import Composer, Generator, Renderer, Stylizer
 from .errors import MuseError
 from .io import atomic_path, check_output, prepare_output
-from .params import resolve
+from .params import MAX_SEED, resolve
 from .works import Work
 
 ACTIONS = ("generate", "stylize", "compose", "load")
+MAX_RECIPE_BYTES = 1_000_000
+MAX_NAME = 100  # step names appear in messages and manifests; file names are checked on their own
 STEP_KEYS = {"name", *ACTIONS, "input", "inputs", "params", "seed", "save", "render"}
 
 
@@ -68,17 +70,23 @@ class Recipe:
 
         path = Path(path)
         try:
+            if path.stat().st_size > MAX_RECIPE_BYTES:
+                raise RecipeError(f"{path}: a recipe of {path.stat().st_size:,} bytes is too large (at most {MAX_RECIPE_BYTES:,})")
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise RecipeError(f"{path}: no such recipe") from None
+        except IsADirectoryError:
+            raise RecipeError(f"{path} is a folder, not a recipe") from None
+        except RecursionError:
+            raise RecipeError(f"{path}: not valid TOML (nested too deeply)") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise RecipeError(f"{path}: not valid TOML ({error})") from None
         unknown = set(data) - {"seed", "steps"}
         if unknown:
             raise RecipeError(f"{path}: unknown top-level key {sorted(unknown)[0]!r}; valid: seed, steps")
         base = data.get("seed", 0) if seed is None else seed
-        if not isinstance(base, int):
-            raise RecipeError(f"{path}: seed must be an integer")
+        if not isinstance(base, int) or not 0 <= base <= MAX_SEED:
+            raise RecipeError(f"{path}: seed must be an integer in 0..{MAX_SEED}")
         raw_steps = data.get("steps")
         if not isinstance(raw_steps, list) or not raw_steps:
             raise RecipeError(f"{path}: no steps; add [[steps]] tables")
@@ -97,7 +105,7 @@ class Recipe:
             produced[step.name] = self._check_step(eng, step, [produced[s] for s in step.inputs], where)
             declared: set[str] = set()
             for name in step.save:
-                target = out / name
+                target = contained(out, name, where)
                 try:
                     renderer = eng.renderer_for(produced[step.name], target.suffix)
                     resolve(renderer.params, _for_renderer(renderer, step.render), f"renderer {renderer.name}")
@@ -148,12 +156,12 @@ class Recipe:
         for step in self.steps:
             inputs = [works[name] for name in step.inputs]
             works[step.name] = work = self._run_step(eng, step, inputs)
-            files = [str(eng.render(work, out / name, force=force,
+            files = [str(eng.render(work, contained(out, name, step.name), force=force,
                                     **_for_renderer(eng.renderer_for(type(work), Path(name).suffix), step.render)))
                      for name in step.save]
             entries.append({"step": step.name, "files": files, "meta": work.meta})
             echo(f"{step.name}: {step.action} {step.target}" + (f" -> {', '.join(files)}" if files else ""))
-        with atomic_path(manifest) as temporary:
+        with atomic_path(manifest, replace=force) as temporary:
             temporary.write_text(json.dumps({"recipe": str(self.path), "steps": entries}, indent=2) + "\n", encoding="utf-8")
         return manifest
 
@@ -166,6 +174,19 @@ class Recipe:
         if step.action == "stylize":
             return eng.stylize(step.target, inputs[0], seed=step.seed, **step.params)
         return eng.compose(step.target, *inputs, seed=step.seed, **step.params)
+
+
+def contained(out: Path, name: str, where: str) -> Path:
+    """``out / name``, refused unless it stays inside ``out``: a recipe writes only where the
+    user pointed -o (no absolute names, no ``..``, no symlink in ``out`` leading elsewhere)."""
+    relative = Path(name)
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+        raise RecipeError(f"{where}: save {name!r} must be a file name inside the output folder "
+                          "(no absolute path, no '..')")
+    target = out / relative
+    if not target.resolve().is_relative_to(out.resolve()):
+        raise RecipeError(f"{where}: save {name!r} leads outside the output folder {out} (through a symlink)")
+    return target
 
 
 def _for_renderer(renderer: Renderer, values: dict[str, Any]) -> dict[str, Any]:
@@ -181,6 +202,8 @@ def _parse_step(raw: Any, index: int, base_seed: int, path: Path) -> Step:
     where = f"step {name!r}" if isinstance(name, str) else f"step {index + 1}"
     if not isinstance(name, str) or not name:
         raise RecipeError(f"{path}: {where} needs a name")
+    if len(name) > MAX_NAME:
+        raise RecipeError(f"{path}: step {index + 1}: a name of {len(name)} characters is too long (at most {MAX_NAME})")
     unknown = sorted(set(raw) - STEP_KEYS)
     if unknown:
         raise RecipeError(f"{where}: unknown key {unknown[0]!r}; valid: {', '.join(sorted(STEP_KEYS))}")
@@ -197,8 +220,15 @@ def _parse_step(raw: Any, index: int, base_seed: int, path: Path) -> Step:
                              ("inputs", inputs, list), ("save", save, list)):
         if not isinstance(value, kind):
             raise RecipeError(f"{where}: {key} must be a {'table' if kind is dict else 'list'}")
+    for item in save:
+        if not isinstance(item, str) or not item:
+            raise RecipeError(f"{where}: save items must be file names, got {item!r}")
+    if not all(isinstance(item, str) for item in inputs):
+        raise RecipeError(f"{where}: inputs must be step names")
+    if not isinstance(raw[action], str):
+        raise RecipeError(f"{where}: {action} must be a name, got {raw[action]!r}")
     seed = raw.get("seed", base_seed + index)
-    if not isinstance(seed, int):
-        raise RecipeError(f"{where}: seed must be an integer")
+    if not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise RecipeError(f"{where}: seed must be an integer in 0..{MAX_SEED}")
     return Step(name, action, str(raw[action]), list(inputs), dict(raw.get("params", {})), seed, list(save),
                 dict(raw.get("render", {})))

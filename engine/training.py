@@ -24,7 +24,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from .components import TrainJob
 from .distributed import World, agree, average_gradients_before_step, broadcast_modules, current_world, init_process_group
+from .checkpoints import Field, parse_metadata, validate_config
 from .errors import BadInput
 from .io import atomic_path, file_sha256, resume_path
 
@@ -99,7 +100,8 @@ def save_checkpoint(path: Path | str, tensors: Mapping[str, torch.Tensor], *, mo
         "info": json.dumps(info, sort_keys=True, default=str),
     }
     contiguous = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
-    with atomic_path(path) as temporary:
+    refuse_non_finite(contiguous, path)
+    with atomic_path(path, replace=True) as temporary:  # check_train_output guarded the first save
         save_file(contiguous, str(temporary), metadata=metadata)
     return path
 
@@ -116,20 +118,22 @@ def read_metadata(path: Path | str) -> dict[str, Any]:
             raw = handle.metadata() or {}
     except (SafetensorError, OSError, ValueError) as error:
         raise BadInput(f"{path}: not a safetensors checkpoint ({error})") from None
-    if raw.get("format") != FORMAT:
-        raise BadInput(f"{path}: not a Muse checkpoint (no {FORMAT} metadata)")
-    return {"model": raw["model"], "config": json.loads(raw["config"]), "info": json.loads(raw.get("info", "{}"))}
+    return parse_metadata(raw, path, FORMAT)
 
 
-def load_checkpoint(path: Path | str, *, model: str, config: Mapping[str, Any] | None = None) -> Checkpoint:
+def load_checkpoint(path: Path | str, *, model: str, config: Mapping[str, Any] | None = None,
+                    schema: Sequence[Field] = ()) -> Checkpoint:
     """Load a checkpoint for ``model``, refusing one made for another model or another config.
 
-    ``config`` lists only the keys that must match (those that shape the tensors).
+    ``config`` lists only the keys that must match (those that shape the tensors); ``schema``
+    types and bounds the config (see engine.checkpoints) before a tensor is read. Weights that
+    hold NaN or infinity are refused.
     """
     path = Path(path)
     meta = read_metadata(path)
     if meta["model"] != model:
         raise BadInput(f"{path} is a {meta['model']!r} checkpoint, not a {model!r} one")
+    meta["config"] = validate_config(meta["config"], schema, path, model)
     if config:
         wrong = {k: (meta["config"].get(k), v) for k, v in config.items() if meta["config"].get(k) != v}
         if wrong:
@@ -139,7 +143,32 @@ def load_checkpoint(path: Path | str, *, model: str, config: Mapping[str, Any] |
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as error:
         raise BadInput(f"{path}: damaged checkpoint ({error})") from None
+    refuse_non_finite(tensors, path)
     return Checkpoint(path, meta["model"], meta["config"], meta["info"], tensors, file_sha256(path))
+
+
+#: The largest network a checkpoint's config may describe (ours have about a million parameters).
+MAX_PARAMETERS = 200_000_000
+
+
+def build_within_limit(build: Callable[[], torch.nn.Module], path: Path | str) -> torch.nn.Module:
+    """``build()``, after building it once on torch's meta device (no memory) to count its
+    parameters: a hostile config is refused before tens of GB are allocated."""
+    try:
+        with torch.device("meta"):
+            count = sum(p.numel() for p in build().parameters())
+        if count > MAX_PARAMETERS:
+            raise BadInput(f"{path}: its config describes a network of {count:,} parameters; at most {MAX_PARAMETERS:,}")
+        return build()
+    except (ValueError, TypeError, RuntimeError, ZeroDivisionError, KeyError) as error:
+        raise BadInput(f"{path}: its config does not describe a network this plugin can build ({error})") from None
+
+
+def refuse_non_finite(tensors: Mapping[str, torch.Tensor], path: Path) -> None:
+    """A checkpoint with NaN or infinite weights makes only noise: refuse to write or load it."""
+    for name, tensor in tensors.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise BadInput(f"{path}: tensor {name!r} holds NaN or infinite values (the training diverged?)")
 
 
 def load_module(module: torch.nn.Module, checkpoint: Checkpoint, prefix: str) -> torch.nn.Module:

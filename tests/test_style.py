@@ -186,7 +186,7 @@ def test_a_checkpoint_of_another_model_is_refused(in_tmp, engine):
     from engine.training import save_checkpoint
 
     save_checkpoint("other.safetensors", {"w": torch.zeros(2)}, model="gan", config={})
-    with pytest.raises(BadInput, match="not a feed-forward style model"):
+    with pytest.raises(BadInput, match="not a 'style' one"):
         engine.stylize("style", Image(_photo()), model="other.safetensors", size=32)
 
 

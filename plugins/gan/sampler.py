@@ -8,13 +8,18 @@ from pathlib import Path
 
 import torch
 
-from engine.training import load_checkpoint, load_module
+from engine.checkpoints import Field
+from engine.training import build_within_limit, load_checkpoint, load_module
 
 from plugins.images.data import from_unit
 from plugins.images.sampling import seeded_latent
 from plugins.images.training import full
 
 from .model import Generator, build_generator
+
+#: What a GAN checkpoint's config must say, bounded to what loads in reasonable memory.
+CONFIG = (Field("latent", int, 1, 4096), Field("width", int, 1, 512), Field("size", int, 4, 512),
+          Field("channels", int, choices=(1, 3)), Field("classes", list, 0, 10_000))
 
 
 @dataclass
@@ -40,9 +45,9 @@ class LoadedGan:
 
 @lru_cache(maxsize=4)
 def _load(path: str, mtime: float) -> LoadedGan:
-    checkpoint = load_checkpoint(path, model="gan")
+    checkpoint = load_checkpoint(path, model="gan", schema=CONFIG)
     config = checkpoint.config
-    generator = build_generator(config)
+    generator = build_within_limit(lambda: build_generator(config), path)
     checkpoint.tensors = full(checkpoint.tensors)
     load_module(generator, checkpoint, "generator").eval()
     return LoadedGan(generator, tuple(config["classes"]), checkpoint.sha256, config["size"], config["channels"])

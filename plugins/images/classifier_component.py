@@ -16,7 +16,8 @@ from torch.nn import functional as F
 
 from engine import BadInput, Image, Text, TrainJob
 from engine.io import shipped_model
-from engine.training import Trainer, load_checkpoint, load_module, shuffled_batches
+from engine.checkpoints import Field
+from engine.training import Trainer, build_within_limit, load_checkpoint, load_module, shuffled_batches
 
 from .classifier import Classifier
 from .data import ImageSet, conform, to_unit
@@ -35,11 +36,17 @@ class LoadedClassifier:
     sha256: str
 
 
+#: What a classifier checkpoint's config must say, bounded to what loads in reasonable memory.
+CONFIG = (Field("classes", list, 1, 10_000), Field("channels", int, choices=(1, 3)), Field("size", int, 4, 512),
+          Field("features", int, 1, 8192))
+
+
 @lru_cache(maxsize=4)
 def _load(path: str, mtime: float) -> LoadedClassifier:
-    checkpoint = load_checkpoint(path, model="classifier")
+    checkpoint = load_checkpoint(path, model="classifier", schema=CONFIG)
     config = checkpoint.config
-    network = Classifier(len(config["classes"]), config["channels"], config["size"], config["features"])
+    network = build_within_limit(lambda: Classifier(len(config["classes"]), config["channels"], config["size"],
+                                                    config["features"]), path)
     load_module(network, checkpoint, "classifier").eval()
     return LoadedClassifier(network, tuple(config["classes"]), config["size"], config["channels"], checkpoint.sha256)
 

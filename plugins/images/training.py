@@ -32,7 +32,7 @@ def write_sheet(batch: torch.Tensor, columns: int, path: Path) -> Path:
 
     sheet = tile(to_hwc(batch), columns)
     picture = PILImage.fromarray(sheet[:, :, 0] if sheet.shape[2] == 1 else sheet)
-    with atomic_path(path) as temporary:
+    with atomic_path(path, replace=True) as temporary:  # previews of this run replace the last run's
         picture.save(temporary, format="PNG")
     return path
 

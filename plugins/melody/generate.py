@@ -20,8 +20,9 @@ import torch
 
 from engine import BadInput, Note, ParamError, Score, Track
 from engine.io import shipped_model
+from engine.checkpoints import Field
 from engine.theory import Key, parse_key
-from engine.training import Checkpoint, load_checkpoint, load_module, read_metadata
+from engine.training import Checkpoint, build_within_limit, load_checkpoint, load_module
 
 from .data import read_midi
 from .events import (
@@ -40,6 +41,8 @@ from .events import (
 from .model import MelodyLSTM
 
 PRIMER_NOTE_UNITS = UNITS_PER_QUARTER // 2  # primer pitch lists are eighth notes
+#: What a melody checkpoint's config must say, bounded to what loads in reasonable memory.
+CONFIG = (Field("hidden", int, 1, 4096), Field("layers", int, 1, 16))
 _loaded: dict[tuple[str, float], tuple[MelodyLSTM, Checkpoint]] = {}
 
 
@@ -49,12 +52,10 @@ def load_model(value: str | Path, weights_dir: Path) -> tuple[MelodyLSTM, Checkp
     path = shipped_model(value, weights_dir, "melody")
     cache_key = (str(path.resolve()), path.stat().st_mtime)
     if cache_key not in _loaded:
-        config = read_metadata(path)["config"]
-        if "hidden" not in config or "layers" not in config:
-            raise BadInput(f"{path}: not a melody checkpoint (no LSTM size in its config)")
-        checkpoint = load_checkpoint(path, model="melody", config={
+        checkpoint = load_checkpoint(path, model="melody", schema=CONFIG, config={
             "pitch_ids": N_PITCH_IDS, "duration_ids": N_DURATION_IDS, "features": len(COLUMN)})
-        model = MelodyLSTM(hidden=config["hidden"], layers=config["layers"])
+        config = checkpoint.config
+        model = build_within_limit(lambda: MelodyLSTM(hidden=config["hidden"], layers=config["layers"]), path)
         load_module(model, checkpoint, "model")
         model.eval()
         _loaded[cache_key] = (model, checkpoint)

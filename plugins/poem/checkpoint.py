@@ -13,7 +13,8 @@ from typing import Any
 import torch
 
 from engine import BadInput
-from engine.training import load_checkpoint, load_module, read_metadata
+from engine.checkpoints import MAX_ITEMS, Field, check_code_points, validate_config
+from engine.training import build_within_limit, load_checkpoint, load_module, read_metadata
 
 from .data import Vocabulary
 from .model import CharRNN, ModelConfig
@@ -48,6 +49,10 @@ def model_config(config: dict[str, Any]) -> ModelConfig:
     return ModelConfig(**{k: v for k, v in config.items() if k in fields})
 
 
+#: What a poem checkpoint's config must say, bounded to what loads in reasonable memory.
+CONFIG = (Field("vocab_size", int, 1, MAX_ITEMS), Field("embed", int, 1, 4096), Field("hidden", int, 1, 4096),
+          Field("layers", int, 1, 16), Field("cell", str, choices=("lstm", "gru")),
+          Field("dropout", float, 0, 1, required=False), Field("language", str, required=False))
 _CACHE: dict[tuple[str, float], LoadedModel] = {}
 
 
@@ -59,14 +64,17 @@ def load_poem_model(path: Path) -> LoadedModel:
     meta = read_metadata(path)
     if meta["model"] != COMPONENT:
         raise BadInput(f"{path} is a {meta['model']!r} checkpoint, not a {COMPONENT!r} one")
+    meta["config"] = validate_config(meta["config"], CONFIG, path, COMPONENT)
     config = model_config(meta["config"])
     checkpoint = load_checkpoint(path, model=COMPONENT, config=config.shape_keys())
     if "vocab.codepoints" not in checkpoint.tensors:
         raise BadInput(f"{path}: poem checkpoint has no vocabulary")
+    codes = checkpoint.tensors["vocab.codepoints"].flatten().tolist()
+    check_code_points(codes, path)
     vocab = Vocabulary.from_tensor(checkpoint.tensors["vocab.codepoints"])
     if len(vocab) != config.vocab_size:
         raise BadInput(f"{path}: vocabulary has {len(vocab)} characters but the network expects {config.vocab_size}")
-    model = CharRNN(config)
+    model = build_within_limit(lambda: CharRNN(config), path)
     state = {k: v.float() for k, v in checkpoint.state_dict("lm").items()}
     checkpoint.tensors.update({f"lm.{k}": v for k, v in state.items()})
     load_module(model, checkpoint, "lm").eval()

@@ -13,7 +13,8 @@ from typing import Any
 import torch
 
 from engine import TrainJob
-from engine.training import Trainer, data_fingerprint, load_checkpoint, load_module, read_metadata
+from engine.checkpoints import Field
+from engine.training import Trainer, build_within_limit, data_fingerprint, load_checkpoint, load_module
 
 from .data import ContentCrops
 from .features import make_encoder
@@ -22,6 +23,8 @@ from .losses import StyleObjective, blended_grams
 from .model import TransformerNet
 
 MODEL_NAME = "style"
+#: What a style checkpoint's config must say, bounded to what loads in reasonable memory.
+CONFIG = (Field("width", int, 1, 256), Field("blocks", int, 1, 32))
 STEPS_PER_EPOCH = 100
 
 
@@ -89,14 +92,9 @@ def train(job: TrainJob) -> dict[str, Any]:
 
 def load_net(path: Path) -> tuple[TransformerNet, str]:
     """A trained net and its checkpoint's sha256; wrong files fail with one line."""
-    meta = read_metadata(path)
-    config = meta["config"]
-    if meta["model"] != MODEL_NAME or "width" not in config or "blocks" not in config:
-        from engine import BadInput
-
-        raise BadInput(f"{path} is a {meta['model']!r} checkpoint, not a feed-forward style model")
-    checkpoint = load_checkpoint(path, model=MODEL_NAME, config={"width": config["width"], "blocks": config["blocks"]})
-    net = TransformerNet(int(config["width"]), int(config["blocks"]))
+    checkpoint = load_checkpoint(path, model=MODEL_NAME, schema=CONFIG)
+    config = checkpoint.config
+    net = build_within_limit(lambda: TransformerNet(config["width"], config["blocks"]), path)
     load_module(net, checkpoint, "net")
     return net.eval(), checkpoint.sha256
 

@@ -62,6 +62,8 @@ def stylize_image(content: torch.Tensor, styles: list[torch.Tensor], weights: li
         styles = [match_luminance(grey_rgb(s), content_work) for s in styles]
     else:
         content_work = content
+    if plan.snapshots is not None:
+        _check_snapshots(plan.snapshots, sizes)
     generator = torch.Generator().manual_seed(plan.seed)
     image: torch.Tensor | None = None
     bar = tqdm(total=plan.steps * len(sizes), desc="style", unit="step", file=sys.stderr,
@@ -115,9 +117,27 @@ def _lbfgs(image: torch.Tensor, objective: StyleObjective, steps: int, bar: tqdm
     return pixels.detach().clamp(0, 1)
 
 
+def _snapshot_path(folder: Path, number: int, size: tuple[int, int]) -> Path:
+    return folder / f"level{number}-{max(size)}px.png"
+
+
+def _check_snapshots(folder: Path, sizes: list[tuple[int, int]]) -> None:
+    """Before minutes of work: ``snapshots`` is a folder (or a new one) and no snapshot would
+    replace a file there, unless the command runs with --force."""
+    from engine import BadInput
+    from engine.io import may_replace, prepare_output
+
+    if folder.exists() and not folder.is_dir():
+        raise BadInput(f"snapshots={folder} is a file; give a folder for the snapshots")
+    for number, size in enumerate(sizes):
+        prepare_output(_snapshot_path(folder, number, size), force=may_replace())
+
+
 def _snapshot(image: torch.Tensor, folder: Path, number: int, size: tuple[int, int]) -> None:
     """Write an intermediate result so a user can watch a long run take shape."""
     from PIL import Image as PILImage
 
-    folder.mkdir(parents=True, exist_ok=True)
-    PILImage.fromarray(to_pixels(image)).save(folder / f"level{number}-{max(size)}px.png")
+    from engine.io import atomic_path
+
+    with atomic_path(_snapshot_path(folder, number, size)) as temporary:
+        PILImage.fromarray(to_pixels(image)).save(temporary, format="PNG")

@@ -9,12 +9,18 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from engine.training import load_checkpoint, load_module
+from engine.checkpoints import Field
+from engine.training import build_within_limit, load_checkpoint, load_module
 
 from plugins.images.sampling import seeded_latent
 from plugins.images.training import full
 
 from .model import VAE, elbo_terms
+
+
+#: What a VAE checkpoint's config must say, bounded to what loads in reasonable memory.
+CONFIG = (Field("latent", int, 1, 4096), Field("width", int, 1, 512), Field("size", int, 4, 512),
+          Field("channels", int, choices=(1, 3)), Field("classes", list, 0, 10_000), Field("hidden", int, 1, 8192))
 
 
 @dataclass
@@ -62,9 +68,10 @@ class LoadedVae:
 
 @lru_cache(maxsize=4)
 def _load(path: str, mtime: float) -> LoadedVae:
-    checkpoint = load_checkpoint(path, model="vae")
+    checkpoint = load_checkpoint(path, model="vae", schema=CONFIG)
     config = checkpoint.config
-    vae = VAE(config["latent"], config["width"], config["size"], config["channels"], len(config["classes"]), config["hidden"])
+    vae = build_within_limit(lambda: VAE(config["latent"], config["width"], config["size"], config["channels"],
+                                         len(config["classes"]), config["hidden"]), path)
     checkpoint.tensors = full(checkpoint.tensors)
     load_module(vae, checkpoint, "vae").eval()
     return LoadedVae(vae, tuple(config["classes"]), checkpoint.sha256, config["size"], config["channels"])

@@ -1,0 +1,122 @@
+"""Checkpoint metadata checked once, at the door, into typed values.
+
+A ``.safetensors`` file may come from anyone: its header is JSON strings that a loader would
+otherwise index blindly (a KeyError for a missing key, a TypeError for ``hidden = "big"``, tens of
+GB allocated for ``latent = 10**9``). Each model declares its config once as :class:`Field` s;
+:func:`parse_metadata` turns the raw header into ``{"model", "config", "info"}`` and
+:func:`validate_config` checks the config against the fields, so everything after it can trust
+the types and sizes. Every refusal names the file, the field and the valid range.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from .errors import BadInput
+
+#: Longest label list or vocabulary a checkpoint may declare (a sane limit, not a model's need).
+MAX_ITEMS = 100_000
+#: Highest Unicode code point: a vocabulary past it cannot be decoded back to text.
+MAX_CODE_POINT = 0x10FFFF
+
+
+@dataclass(frozen=True)
+class Field:
+    """One config entry: ``type`` is int, float, str, bool or list (of strings).
+
+    ``min``/``max`` bound numbers, or the length of a list; ``choices`` restricts strings.
+    Bounds are what a loader can build in reasonable memory, so a hostile header is refused
+    before anything is allocated.
+    """
+
+    name: str
+    type: type
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[Any, ...] | None = None
+    required: bool = True
+
+    def check(self, value: Any, where: str) -> Any:
+        kinds = {int: "an integer", float: "a number", str: "a string", bool: "true or false", list: "a list of strings"}
+        ok = {
+            int: isinstance(value, int) and not isinstance(value, bool),
+            float: isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value),
+            str: isinstance(value, str),
+            bool: isinstance(value, bool),
+            list: isinstance(value, list) and all(isinstance(item, str) for item in value),
+        }[self.type]
+        if not ok:
+            raise BadInput(f"{where}: config field {self.name!r} is {_shown(value)}, not {kinds[self.type]}")
+        if self.choices is not None and value not in self.choices:
+            raise BadInput(f"{where}: config field {self.name}={value!r} is not one of {', '.join(map(str, self.choices))}")
+        size = len(value) if isinstance(value, list) else value
+        if self.type in (int, float, list):
+            low = -math.inf if self.min is None else self.min
+            high = math.inf if self.max is None else self.max
+            if not low <= size <= high:
+                what = f"{self.name} has {size} items" if isinstance(value, list) else f"{self.name}={value}"
+                raise BadInput(f"{where}: config field {what} is outside {_range(self.min, self.max)}")
+        return float(value) if self.type is float else value
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value)
+    return f"{type(value).__name__} {text[:40]}{'...' if len(text) > 40 else ''}"
+
+
+def _range(low: float | None, high: float | None) -> str:
+    return f"{'' if low is None else int(low) if float(low).is_integer() else low}.." \
+           f"{'' if high is None else int(high) if float(high).is_integer() else high}"
+
+
+def parse_metadata(raw: Mapping[str, str], path: Path | str, format_name: str) -> dict[str, Any]:
+    """The ``model``, ``config`` (a mapping) and ``info`` (a mapping) of a raw safetensors header."""
+    if raw.get("format") != format_name:
+        raise BadInput(f"{path}: not a Muse checkpoint (no {format_name} metadata)")
+    model = raw.get("model")
+    if not isinstance(model, str) or not model:
+        raise BadInput(f"{path}: checkpoint metadata has no model name")
+    parsed: dict[str, Any] = {"model": model}
+    for key, required in (("config", True), ("info", False)):
+        text = raw.get(key)
+        if text is None and not required:
+            parsed[key] = {}
+            continue
+        try:
+            value = json.loads(text) if isinstance(text, str) else None
+        except (json.JSONDecodeError, RecursionError):
+            raise BadInput(f"{path}: checkpoint {key} is not valid JSON") from None
+        if not isinstance(value, dict):
+            raise BadInput(f"{path}: checkpoint {key} is {'missing' if text is None else 'not a mapping'}")
+        parsed[key] = value
+    return parsed
+
+
+def validate_config(config: Mapping[str, Any], fields: Sequence[Field], path: Path | str, model: str) -> dict[str, Any]:
+    """``config`` with every declared field present (or optional), typed and in range.
+
+    Keys the fields do not declare are kept as they are (training settings such as ``lr``).
+    """
+    checked = dict(config)
+    for field in fields:
+        if field.name not in config:
+            if field.required:
+                raise BadInput(f"{path}: not a usable {model} checkpoint (its config has no {field.name!r})")
+            continue
+        checked[field.name] = field.check(config[field.name], str(path))
+    return checked
+
+
+def check_code_points(codes: Sequence[int], path: Path | str) -> None:
+    """A vocabulary stored as code points must be text: 0..U+10FFFF, no surrogates, no repeats."""
+    if len(codes) > MAX_ITEMS:
+        raise BadInput(f"{path}: vocabulary has {len(codes)} characters; at most {MAX_ITEMS}")
+    for code in codes:
+        if not 0 <= code <= MAX_CODE_POINT or 0xD800 <= code <= 0xDFFF:
+            raise BadInput(f"{path}: vocabulary holds {code}, which is not a Unicode character (0..U+10FFFF)")
+    if len(set(codes)) != len(codes):
+        raise BadInput(f"{path}: vocabulary lists a character twice")
