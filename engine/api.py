@@ -7,7 +7,6 @@ terminal gets: the same validation, the same provenance, the same files.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterable, Sequence
@@ -16,28 +15,32 @@ from .components import Component, Composer, Generator, Renderer, Stylizer, Trai
 from .errors import BadInput, MuseError, UnknownName
 from .io import file_sha256, numbered, overwrite_policy, prepare_output, resume_path
 from .params import check_seed, resolve, to_jsonable
+from .provenance import BadProvenance, Made, has_provenance, parse
 from .plugins import PluginHost, engine_version
-from .works import Work, a_kind, refuse_unwritable, with_meta
+from .reproduce import Reproduction
+from .works import Image, Work, a_kind, refuse_unwritable, with_meta
 
 
 class PluginWarning(UserWarning):
     """A plugin failed to load or to register; the others still work."""
 
 
-@dataclass
-class Reproduction:
-    """The outcome of making a file's work again from its provenance."""
-
-    original: Work
-    remade: Work
-    identical: bool
-    detail: str
-
-
 def new_seed() -> int:
     import secrets
 
     return secrets.randbelow(2**31)
+
+
+def _each_frame(stylizer: Stylizer, work: Image, values: dict, seed: int) -> Image:
+    """An animation stylized frame by frame (same parameters and seed), for stylizers that see one
+    picture at a time; one whose result is not an image (a label) cannot, and says so."""
+    if not issubclass(stylizer.output, Image):
+        raise MuseError(f"stylizer {stylizer.name!r} reads one picture and this image has {len(work.frames) + 1} "
+                        "frames; give it a still image (e.g. one frame saved as PNG)")
+    results = [stylizer.stylize(Image(frame, meta=work.meta), values, seed) for frame in (work.pixels, *work.frames)]
+    first = results[0]
+    assert isinstance(first, Image)
+    return Image(first.pixels, frames=tuple(r.pixels for r in results[1:]), meta=first.meta)  # type: ignore[attr-defined]
 
 
 class Engine:
@@ -107,6 +110,8 @@ class Engine:
             raise MuseError(f"stylizer {name!r} takes {a_kind(stylizer.input.kind)}, not {a_kind(work.kind)}")
         values = resolve(stylizer.params, params, name)
         seed = new_seed() if seed is None else check_seed(seed)
+        if isinstance(work, Image) and work.frames and not stylizer.animated:
+            return self._stamp(stylizer, _each_frame(stylizer, work, values, seed), values, seed, [work])
         return self._stamp(stylizer, stylizer.stylize(work, values, seed), values, seed, [work])
 
     def compose(self, name: str, *works: Work, seed: int | None = None, **params: Any) -> Work:
@@ -132,6 +137,7 @@ class Engine:
             "component": component.name,
             "plugin": plugin,
             "version": self.host.plugins[plugin].version,
+            "package": self.host.plugins[plugin].package,
             "params": to_jsonable(values),
             "seed": seed,
             "inputs": [w.meta for w in inputs],
@@ -155,9 +161,11 @@ class Engine:
         renderer = self.renderer_for(type(work), path.suffix)
         values = resolve(renderer.params, params, f"renderer {renderer.name}")
         prepare_output(path, force)
-        if params and work.meta:
-            # The file's provenance says how it was rendered too, so `reproduce` renders it alike.
-            work = with_meta(work, {**work.meta, "render": to_jsonable({k: values[k] for k in params})})
+        if work.meta:
+            # Each file the work goes through is recorded, with the options given, so `reproduce`
+            # sends the rebuilt work through the same formats (a JPEG input, MIDI then WAV).
+            passes = [*work.meta.get("files", []), {"format": path.suffix.lower(), "params": to_jsonable({k: values[k] for k in params})}]
+            work = with_meta(work, {**{k: v for k, v in work.meta.items() if k != "render"}, "files": passes})
         refuse_unwritable(work, path)
         try:
             with overwrite_policy(force):
@@ -186,7 +194,20 @@ class Engine:
         return [self.render(w, p, force=force, **params) for w, p in zip(works, paths)]
 
     def load(self, path: Path | str) -> Work:
-        """Read a file back into a work; files made elsewhere get ``source`` provenance."""
+        """Read a file back into a work; files made elsewhere (or whose provenance does not
+        check out) get ``source`` provenance: their path and content hash."""
+        work = self._read(path)
+        if has_provenance(work.meta):
+            try:
+                parse(work.meta, str(path))
+                return work
+            except BadProvenance:
+                pass
+        work.meta = {"source": str(path), "sha256": file_sha256(path)}
+        return work
+
+    def _read(self, path: Path | str) -> Work:
+        """A file's work with whatever provenance the file holds, unchecked."""
         path = Path(path)
         if not path.is_file():
             raise BadInput(f"{path}: no such file")
@@ -202,54 +223,30 @@ class Engine:
             raise
         except Exception as error:
             raise BadInput(f"{path}: cannot read as {reader.work_type.kind} ({type(error).__name__}: {error})") from None
-        if not work.meta:
-            work.meta = {"source": str(path), "sha256": file_sha256(path)}
         return work
 
     def info(self, path: Path | str) -> dict[str, Any]:
-        """The provenance embedded in a file (empty for files Muse did not make)."""
-        meta = self.load(path).meta
-        return {} if "source" in meta and "component" not in meta else meta
+        """The provenance embedded in a file (empty for files Muse did not make); provenance
+        that does not check out raises BadProvenance naming the field."""
+        meta = self._read(path).meta
+        if not has_provenance(meta):
+            return {}
+        return meta if isinstance(parse(meta, str(path)), Made) else {}
 
     # -- provenance ----------------------------------------------------------------------------
-    def rebuild(self, meta: dict[str, Any]) -> Work:
-        """Make a work again from its provenance, rebuilding its inputs first."""
-        if "component" not in meta:
-            source = meta.get("source")
-            if not source or not Path(source).is_file():
-                raise MuseError(f"input file {source!r} is gone; cannot rebuild")
-            if meta.get("sha256") and file_sha256(source) != meta["sha256"]:
-                raise MuseError(f"input file {source} has changed since the work was made")
-            return self.load(source)
-        kind, name, seed, params = meta["kind"], meta["component"], meta["seed"], meta.get("params", {})
-        if kind == "generator":
-            return self.generate(name, seed=seed, **params)  # type: ignore[return-value]
-        inputs = [self.rebuild(m) for m in meta.get("inputs", [])]
-        if kind == "stylizer":
-            return self.stylize(name, inputs[0], seed=seed, **params)
-        if kind == "composer":
-            return self.compose(name, *inputs, seed=seed, **params)
-        raise MuseError(f"cannot rebuild a work made by a {kind}")
+    def rebuild(self, meta: dict[str, Any], *, allow_paths: Sequence[Path | str] = ()) -> Work:
+        """Make a work again from its provenance, inputs first, through the file formats it went
+        through; it reads only files under ``allow_paths`` (see engine/reproduce.py)."""
+        from .reproduce import rebuild
 
-    def reproduce(self, path: Path | str) -> Reproduction:
-        original = self.load(path)
-        if "component" not in original.meta:
-            raise MuseError(f"{path} carries no Muse provenance; nothing to reproduce")
-        remade = self.rebuild(original.meta)
-        # Compare through the same file format, so precision the format drops is not a difference.
-        renderer = self.renderer_for(type(remade), Path(path).suffix)
-        import tempfile
+        return rebuild(self, meta, tuple(allow_paths))
 
-        with tempfile.TemporaryDirectory() as folder:
-            copy = Path(folder) / Path(path).name
-            renderer.write(remade, copy, resolve(renderer.params, original.meta.get("render", {}), renderer.name))
-            remade_from_file = self.load(copy)
-        identical = original.same_content(remade_from_file)
-        detail = "identical" if identical else "differs"
-        old, new = original.meta.get("checkpoint"), remade.meta.get("checkpoint")
-        if old != new:
-            detail += f" (checkpoint was {old}, now {new})"
-        return Reproduction(original, remade_from_file, identical, detail)
+    def reproduce(self, path: Path | str, *, allow_paths: Sequence[Path | str] = ()) -> Reproduction:
+        """Remake a file's work and compare; it reads only files in the file's own folder and
+        under ``allow_paths``, and never replays side effects such as snapshots."""
+        from .reproduce import reproduce
+
+        return reproduce(self, path, tuple(allow_paths))
 
     # -- training ------------------------------------------------------------------------------
     def train(self, name: str, *, data: Path | str | None, out: Path | str, seed: int = 0, dry_run: bool = False,

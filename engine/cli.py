@@ -329,7 +329,7 @@ def info_command(path: Path, as_json: bool) -> None:
         return
     click.echo(f"{path}: {describe(work)}")
     if not meta:
-        click.echo("no Muse provenance in this file")
+        click.echo(f"no Muse provenance in {path}")
         return
     _print_meta(meta)
 
@@ -337,16 +337,22 @@ def info_command(path: Path, as_json: bool) -> None:
 @cli.command("reproduce")
 @click.argument("path", type=PATH)
 @click.option("-o", "--out", type=PATH, default=None, help="Also write the remade work here.")
+@click.option("--allow-path", "allow_paths", multiple=True, type=PATH, metavar="PATH",
+              help="Also let the provenance read this file or folder (repeatable); by default only "
+                   "files in PATH's own folder are read.")
 @FORCE_OPTION
-def reproduce_command(path: Path, out: Path | None, force: bool) -> None:
-    """Make PATH's work again from its provenance and say whether it is identical."""
+def reproduce_command(path: Path, out: Path | None, allow_paths: tuple[Path, ...], force: bool) -> None:
+    """Make PATH's work again from its provenance and say whether it is identical.
+
+    The provenance may come from anyone: it can name components, shipped models and files in
+    PATH's folder (or under --allow-path); parameters that write files (snapshots) are not replayed."""
     eng = engine()
     if out is not None:
         from .io import prepare_output
 
         prepare_output(out, force)
-    result = eng.reproduce(path)
-    if out is not None:
+    result = eng.reproduce(path, allow_paths=allow_paths)
+    if out is not None and result.remade is not None:
         eng.render(result.remade, out, force=force)
         click.echo(f"wrote {out}")
     click.echo(f"{path}: {result.detail}")

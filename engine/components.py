@@ -68,6 +68,9 @@ class Stylizer(Component):
     kind: ClassVar[str] = "stylizer"
     input: ClassVar[type[Work]] = Image
     output: ClassVar[type[Work]] = Image
+    #: True when ``stylize`` handles an animated Image's ``frames`` itself; otherwise the engine
+    #: stylizes each frame alike (image results) or refuses an animation (other results).
+    animated: ClassVar[bool] = False
 
     def stylize(self, work: Work, params: dict[str, Any], seed: int) -> Work:
         raise NotImplementedError

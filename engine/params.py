@@ -51,6 +51,9 @@ class Param:
     max: float | None = None
     choices: tuple[Any, ...] | None = None
     check: Callable[[Any], object] | None = None
+    #: The parameter names a place the component writes to (style's ``snapshots``): a side
+    #: effect that `muse reproduce` never replays from a file's provenance.
+    writes: bool = False
 
     def __post_init__(self) -> None:
         if self.type not in _TYPES:

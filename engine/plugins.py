@@ -50,6 +50,13 @@ class PluginInfo:
     def builtin(self) -> bool:
         return self.source == "builtin"
 
+    @property
+    def package(self) -> str:
+        """The distribution to install for it, recorded in provenance so a missing one can be named."""
+        if self.source.startswith("entry point (") and self.source.endswith(")"):
+            return self.source[len("entry point ("):-1]
+        return "muse-engine" if self.builtin else self.name
+
 
 def engine_version() -> str:
     from .version import __version__

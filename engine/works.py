@@ -220,7 +220,11 @@ class Score(Work):
         meta: dict = {}
         for event in midi.text_events:
             if event.text.startswith(META_PREFIX):
-                meta = json.loads(event.text[len(META_PREFIX) :])
+                try:  # someone else's "muse:" text is not our provenance
+                    found = json.loads(event.text[len(META_PREFIX) :])
+                except ValueError:
+                    found = None
+                meta = found if isinstance(found, dict) else {}
         tracks = [
             Track(
                 notes=sorted(

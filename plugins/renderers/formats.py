@@ -111,12 +111,29 @@ class PillowRenderer(Renderer):
                                    + ("empty" if width * height == 0 else f"over the {MAX_PIXELS // 1_000_000} megapixels Muse reads"))
                 picture.load()
                 meta = self._extract(picture)
-                return Image.from_pil(picture, meta=meta)
+                return _all_frames(picture, path, meta)
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, PILImage.DecompressionBombError) as error:
             raise BadInput(f"{path}: not a readable image ({str(error).splitlines()[0] if str(error) else type(error).__name__})") from None
 
     def _extract(self, picture) -> dict:
         return {}
+
+
+def _all_frames(picture, path: Path, meta: dict) -> Image:
+    """Every frame of an animation (GIF, WebP, APNG), in one colour mode, so nothing past frame 1
+    is lost on the way into a stylizer or a comparison."""
+    from PIL import ImageSequence
+
+    count = getattr(picture, "n_frames", 1)
+    first = Image.from_pil(picture, meta=meta)
+    if count == 1:
+        return first
+    if count * picture.width * picture.height > MAX_PIXELS:
+        raise BadInput(f"{path}: {count} frames of {picture.width}x{picture.height} are over the "
+                       f"{MAX_PIXELS // 1_000_000} megapixels Muse reads")
+    mode = {1: "L", 3: "RGB", 4: "RGBA"}[first.channels]
+    frames = [Image.from_pil(frame.convert(mode)).pixels for frame in ImageSequence.Iterator(picture)]
+    return Image(first.pixels, frames=tuple(frames[1:]), meta=meta)
 
 
 class PngRenderer(PillowRenderer):

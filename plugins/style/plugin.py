@@ -37,7 +37,8 @@ class StyleStylizer(Stylizer):
         FEATURES, WEIGHTS,
         Param("model", str, None, "a fast feed-forward model: a shipped name (default) or a .safetensors "
               "file from `muse train style`; style= is then not needed"),
-        Param("snapshots", Path, None, "folder to save the result of each pyramid level (optimisation mode)"),
+        Param("snapshots", Path, None, "folder to save the result of each pyramid level (optimisation mode)",
+              writes=True),
     )
     train_params = (
         STYLE, STYLE_WEIGHTS, STRENGTH,
