@@ -7,6 +7,7 @@ terminal gets: the same validation, the same provenance, the same files.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterable, Sequence
@@ -15,14 +16,27 @@ from .components import Component, Composer, Generator, Renderer, Stylizer, Trai
 from .errors import BadInput, MuseError, UnknownName
 from .io import file_sha256, numbered, overwrite_policy, prepare_output, resume_path
 from .params import check_seed, resolve, to_jsonable
-from .provenance import BadProvenance, Made, has_provenance, parse
 from .plugins import PluginHost, engine_version
-from .reproduce import Reproduction
 from .works import Image, Work, a_kind, refuse_unwritable, with_meta
 
 
 class PluginWarning(UserWarning):
     """A plugin failed to load or to register; the others still work."""
+
+
+@dataclass
+class Reproduction:
+    """The outcome of making a file's work again from its provenance.
+
+    ``remade`` is None when the chain could not run (a component that is not installed);
+    ``detail`` then names it, its plugin and package. Otherwise ``detail`` is ``identical``, or
+    says how the remake differs (shape, sample count, largest difference) and which steps
+    changed since (checkpoint, plugin version)."""
+
+    original: Work
+    remade: Work | None
+    identical: bool
+    detail: str
 
 
 def new_seed() -> int:
@@ -196,6 +210,8 @@ class Engine:
     def load(self, path: Path | str) -> Work:
         """Read a file back into a work; files made elsewhere (or whose provenance does not
         check out) get ``source`` provenance: their path and content hash."""
+        from .provenance import BadProvenance, has_provenance, parse
+
         work = self._read(path)
         if has_provenance(work.meta):
             try:
@@ -228,6 +244,8 @@ class Engine:
     def info(self, path: Path | str) -> dict[str, Any]:
         """The provenance embedded in a file (empty for files Muse did not make); provenance
         that does not check out raises BadProvenance naming the field."""
+        from .provenance import Made, has_provenance, parse
+
         meta = self._read(path).meta
         if not has_provenance(meta):
             return {}

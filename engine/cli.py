@@ -289,7 +289,8 @@ def render_command(input_path: Path, out: Path, params: tuple[str, ...], force: 
 
 # -- provenance --------------------------------------------------------------------------------
 #: Provenance keys _print_meta shows in its own words; every other key is printed as it is.
-_SHOWN_ABOVE = {"kind", "component", "plugin", "version", "seed", "params", "checkpoint", "inputs", "muse"}
+_SHOWN_ABOVE = {"kind", "component", "plugin", "version", "package", "seed", "params", "checkpoint", "inputs", "muse",
+                "files"}
 
 
 def _print_meta(meta: dict, indent: str = "") -> None:
@@ -298,11 +299,16 @@ def _print_meta(meta: dict, indent: str = "") -> None:
     if "component" not in meta:
         click.echo(f"{indent}file {meta.get('source')} (sha256 {str(meta.get('sha256'))[:12]}...)")
         return
-    click.echo(f"{indent}{meta['kind']} {meta['component']} (plugin {meta.get('plugin')} {meta.get('version')}), seed {meta.get('seed')}")
+    package = f", package {meta['package']}" if meta.get("package") else ""
+    click.echo(f"{indent}{meta['kind']} {meta['component']} (plugin {meta.get('plugin')} {meta.get('version')}{package}), "
+               f"seed {meta.get('seed')}")
     for key, value in meta.get("params", {}).items():
         click.echo(f"{indent}  {key} = {json.dumps(value)}")
     if meta.get("checkpoint"):
         click.echo(f"{indent}  checkpoint sha256 {meta['checkpoint'][:16]}...")
+    for step in meta.get("files", []):  # the render settings of each file the work went through
+        options = ", ".join(f"{key}={json.dumps(value)}" for key, value in step["params"].items())
+        click.echo(f"{indent}  saved as {step['format']}" + (f" ({options})" if options else ""))
     for key, value in meta.items():
         if key not in _SHOWN_ABOVE:  # render/synth settings, a composer's decisions (chords...)
             shown = json.dumps(value, ensure_ascii=False)

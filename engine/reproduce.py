@@ -12,11 +12,10 @@ off parameters that write elsewhere (``Param(writes=True)``, such as style's ``s
 
 from __future__ import annotations
 
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .api import Reproduction
 from .compare import difference
 from .errors import MuseError
 from .io import file_sha256
@@ -26,21 +25,6 @@ from .works import Work
 
 if TYPE_CHECKING:
     from .api import Engine
-
-
-@dataclass
-class Reproduction:
-    """The outcome of making a file's work again from its provenance.
-
-    ``remade`` is None when the chain could not run (a component that is not installed);
-    ``detail`` then names it, its plugin and package. Otherwise ``detail`` is ``identical``, or
-    says how the remake differs (shape, sample count, largest difference) and which steps
-    changed since (checkpoint, plugin version)."""
-
-    original: Work
-    remade: Work | None
-    identical: bool
-    detail: str
 
 
 def reproduce(engine: "Engine", path: Path | str, allow: tuple[Path | str, ...] = ()) -> Reproduction:
@@ -129,6 +113,8 @@ class _Builder:
 
 def _through_file(engine: "Engine", work: Work, suffix: str, params: dict[str, Any]) -> Work:
     """``work`` as a file of type ``suffix`` gives it back (lossy formats, MIDI ticks, synthesis)."""
+    import tempfile  # not at import time: `muse --help` loads this module
+
     with tempfile.TemporaryDirectory(prefix="muse-reproduce-") as folder:
         return engine.load(engine.render(work, Path(folder) / f"work{suffix}", **params))
 

@@ -44,7 +44,7 @@ def test_messages_use_the_right_article(muse, test_plugin, in_tmp):
 def test_info_shows_render_settings_and_decisions(muse, test_plugin, in_tmp):
     assert muse("generate", "noise", "--seed", "1", "-o", "n.png", "-r", "scale=2").code == 0
     out = muse("info", "n.png").out
-    assert 'render: {"scale": 2}' in out
+    assert "saved as .png (scale=2)" in out
 
 
 def test_convert_gives_what_the_file_loads_back_as(tmp_path):
