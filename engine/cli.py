@@ -289,7 +289,7 @@ def render_command(input_path: Path, out: Path, params: tuple[str, ...], force: 
 
 # -- provenance --------------------------------------------------------------------------------
 #: Provenance keys _print_meta shows in its own words; every other key is printed as it is.
-_SHOWN_ABOVE = {"kind", "component", "plugin", "version", "package", "seed", "params", "checkpoint", "inputs", "muse",
+_SHOWN_ABOVE = {"kind", "component", "plugin", "version", "seed", "params", "checkpoint", "inputs", "muse",
                 "files"}
 
 
@@ -299,9 +299,7 @@ def _print_meta(meta: dict, indent: str = "") -> None:
     if "component" not in meta:
         click.echo(f"{indent}file {meta.get('source')} (sha256 {str(meta.get('sha256'))[:12]}...)")
         return
-    package = f", package {meta['package']}" if meta.get("package") else ""
-    click.echo(f"{indent}{meta['kind']} {meta['component']} (plugin {meta.get('plugin')} {meta.get('version')}{package}), "
-               f"seed {meta.get('seed')}")
+    click.echo(f"{indent}{meta['kind']} {meta['component']} (plugin {meta.get('plugin')} {meta.get('version')}), seed {meta.get('seed')}")
     for key, value in meta.get("params", {}).items():
         click.echo(f"{indent}  {key} = {json.dumps(value)}")
     if meta.get("checkpoint"):

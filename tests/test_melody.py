@@ -193,7 +193,7 @@ def test_generated_midi_has_meter_key_tempo_instrument_and_ends_on_tonic(muse, i
     assert abs(notes[-1].end - 6 * 3 * 60 / 90) < 1e-3  # exactly six bars of 3/4
     assert notes[-1].pitch % 12 == 10 and notes[-1].end - notes[-1].start >= 60 / 90 - 1e-3
     assert "checkpoint" in muse("info", "tune.mid").out
-    assert muse("reproduce", "tune.mid").code == 0
+    assert muse("reproduce", "tune.mid", "--allow-path", str(checkpoint)).code == 0  # the checkpoint lies outside the work's folder
 
 
 def test_batch_item_equals_single_and_beam_search(muse, in_tmp, checkpoint):
