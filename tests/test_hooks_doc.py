@@ -79,11 +79,11 @@ def test_registration_examples_register_working_components(hook, tmp_path):
             continue
         renderer = next(r for r in eng.components("renderer") if r.name == name and eng.host.owner(r) == plugin.__name__)
         work = sample_work(renderer.work_type)
-        work.meta = {"component": "doc-example", "params": {"quote": "</script> -- \"x\""}, "seed": 1}
+        work.meta = {"kind": "generator", "component": "doc-example", "params": {"quote": "</script> -- \"x\""}, "seed": 1}
         for suffix in renderer.suffixes:
             path = eng.render(work, tmp_path / f"out{suffix}")
             back = eng.load(path)
-            assert back.meta == work.meta and back.same_content(work)
+            assert back.meta == {**work.meta, "files": [{"format": suffix, "params": {}}]} and back.same_content(work)
 
 
 def test_register_commands_example_does_what_the_page_says():
