@@ -104,3 +104,26 @@ def test_bad_key_and_meter_are_refused_before_any_model_loads():
     assert out[0].startswith("melody: key='X minor' is not a key")
     assert out[1].startswith("melody: time_signature='5/9'")
     assert out[2] == "False"
+
+
+def test_missing_style_image_is_refused_before_torch_loads(tmp_path):
+    import subprocess
+    import sys
+
+    from PIL import Image as PILImage
+
+    content = tmp_path / "c.png"
+    PILImage.new("RGB", (8, 8)).save(content)
+    code = (
+        "import sys\n"
+        "from engine import BadInput, Engine\n"
+        "eng = Engine()\n"
+        f"work = eng.load({str(content)!r})\n"
+        "try:\n"
+        f"    eng.stylize('style', work, style={str(tmp_path / 'nowhere.jpg')!r})\n"
+        "except BadInput as error:\n"
+        "    print(error)\n"
+        "print('torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out == [f"{tmp_path / 'nowhere.jpg'}: no such style image", "False"]

@@ -171,6 +171,15 @@ def test_same_seed_same_poem_and_prime_starts_it(models):
     assert zh.lines[0].startswith("明月")
 
 
+def test_each_form_is_its_own_poem_at_one_seed(models):
+    """The demo asks for a quatrain and a sonnet at one seed: they must not share their opening."""
+    engine = models["engine"]
+    pairs = [(engine.generate("poem", seed=seed, form="couplet", model=str(models["en"])).lines[0],
+              engine.generate("poem", seed=seed, form="quatrain", model=str(models["en"])).lines[0])
+             for seed in (0, 1, 2)]
+    assert any(couplet != quatrain for couplet, quatrain in pairs), pairs
+
+
 def test_cli_writes_txt_and_md(muse, in_tmp, models):
     result = muse("generate", "poem", "-p", "form=couplet", "-p", f"model={models['en']}", "-p", "title=Test",
                   "--seed", "3", "-o", "poem.txt")

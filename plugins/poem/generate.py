@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,12 @@ def default_title(lines: list[str], language: str) -> str:
     return " ".join(words[:4]) if words else "Untitled"
 
 
+def form_seed(seed: int, form: str) -> int:
+    """The decoder's stream for one seed and form: a sonnet and a quatrain asked for with the same
+    seed are two poems, not one poem and its first four lines (a stable mix, so seeds reproduce)."""
+    return seed ^ zlib.crc32(form.encode("utf-8"))
+
+
 def generate_poem(params: dict[str, Any], seed: int) -> Text:
     import torch
 
@@ -57,7 +64,7 @@ def generate_poem(params: dict[str, Any], seed: int) -> Text:
     prime = params["prime"] or ""
     check_prime(loaded, prime)
     _check_prime_fits(prime, specs[0], language)
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(form_seed(seed, form))
     decoder = Decoder(loaded, generator, params["temperature"], params["top_k"], params["top_p"])
     lines = write_poem(decoder, specs, language, prime, form)
     problems = check(specs, lines, language)

@@ -14,7 +14,17 @@ from engine import BadInput, Image, Param, ParamError, Stylizer, TrainJob, hooki
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
-STYLE = Param("style", str, None, "style image path(s), comma-separated to blend several: style=a.jpg,b.png")
+
+def style_files_exist(value: str) -> None:
+    """A missing painting is a typo to report before torch loads (2 s), not after."""
+    for part in value.split(","):
+        path = Path(part.strip()).expanduser()
+        if part.strip() and not path.is_file():
+            raise BadInput(f"{path}: no such style image")
+
+
+STYLE = Param("style", str, None, "style image path(s), comma-separated to blend several: style=a.jpg,b.png",
+              check=style_files_exist)
 STYLE_WEIGHTS = Param("style_weights", str, None, "blend weights for several styles, e.g. 0.7,0.3 (default: equal)")
 STRENGTH = Param("strength", float, 1.0, "style weight against content; with model= a blend with the input "
                  "(values above 1 count as 1)", min=0.0, max=100.0)
