@@ -177,6 +177,17 @@ def test_binary_and_latin1_texts_are_refused(muse, in_tmp, content, originals):
     refused(muse, in_tmp, "compose", "song", "poem.txt", "t.mid", "-o", "s.mid")
 
 
+@pytest.mark.parametrize("poem, match", [
+    ("the river runs\n" * 10_000, "10000 lines; a song sets at most"),
+    ("the river runs " * 7_000 + "\n", "line 1 of the poem has"),
+    ("春眠不覺曉" * 20_000 + "\n", "line 1 of the poem has"),
+], ids=["10000-lines", "100kB-line", "100kB-chinese-line"])
+def test_huge_poems_are_refused_before_the_alignment(muse, in_tmp, originals, poem, match):
+    (in_tmp / "poem.txt").write_text(poem, encoding="utf-8")
+    (in_tmp / "t.mid").write_bytes(originals[".mid"])
+    refused(muse, in_tmp, "compose", "song", "poem.txt", "t.mid", "-o", "s.mid", match=match)
+
+
 @pytest.mark.parametrize("content", [b"\x00\x01\x02binary\xff\xfe", "caf\xe9 cr\xe8me\n".encode("latin-1")],
                          ids=["binary", "latin-1"])
 def test_binary_and_latin1_corpora_are_refused(muse, in_tmp, content):

@@ -27,6 +27,11 @@ SPLIT_COST = 0.45
 #: Cost of passing over one of the melody's onsets (merging it into the previous syllable).
 MERGE_COST = 0.55
 PHRASE_CHOICES = (1, 2, 4, 8)
+#: A song sets at most this many lines (a long ballad has ~100): the lines' phrases, and the
+#: melody the generator may add for them, grow with it.
+MAX_SONG_LINES = 400
+#: Syllables one line may have: the alignment is a syllables x onsets table per line.
+MAX_LINE_SYLLABLES = 64
 
 
 @dataclass
@@ -239,9 +244,16 @@ def make_song(text: Text, score: Score, params: dict[str, Any], seed: int) -> Sc
     from engine import BadInput
 
     lines = [line for line in text.lines]
+    sung_lines = sum(1 for line in lines if line.strip())
+    if sung_lines > MAX_SONG_LINES:
+        raise BadInput(f"the poem has {sung_lines} lines; a song sets at most {MAX_SONG_LINES} (split it into several songs)")
     sung = [syllabify(line) for line in lines]
     if not any(sung):
         raise BadInput("the poem has no words to sing")
+    longest = max(range(len(sung)), key=lambda k: len(sung[k]))
+    if len(sung[longest]) > MAX_LINE_SYLLABLES:
+        raise BadInput(f"line {longest + 1} of the poem has {len(sung[longest])} syllables; a sung line holds at most "
+                       f"{MAX_LINE_SYLLABLES} (break it into shorter lines)")
     source_track = melody_track(score)
     melody = monophonic(source_track.notes)
     key, key_source = resolve_key(params.get("key"), score.key, melody)
