@@ -103,7 +103,7 @@ def test_errors_are_one_clear_line(muse, test_plugin, in_tmp, args, message):
     muse("generate", "arpeggio", "--seed", "1", "-o", "tune.mid")
     result = muse(*args)
     assert result.code == 1
-    assert result.err.strip() == f"muse: error: {message}" or message in result.err, result.err
+    assert result.err.startswith("muse: error: ") and message in result.err, result.err
     assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1
 
 

@@ -84,7 +84,10 @@ def test_eval_reports_fid_with_floor_and_ceiling(muse, trained):
 
     report = json.loads(result.out)
     assert report["samples"] == 100
-    assert report["fid"] >= 0 and report["fid_floor_train_vs_test"] >= 0 and report["fid_ceiling_pixel_gaussian"] > 0
+    # The ruler orders what it must: real held-out images beat per-pixel noise, and the fixture's
+    # few-step model (worse than noise here) cannot beat real images.
+    floor = report["fid_floor_train_vs_test"]
+    assert 0 < floor < report["fid_ceiling_pixel_gaussian"] and report["fid"] > floor
 
 
 def test_folder_of_rgb_images_at_32px(muse, in_tmp):
