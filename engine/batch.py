@@ -4,15 +4,23 @@ Work i always uses seed ``seed + i`` and is made inside chunk ``i // CHUNK`` wit
 same neighbours, whatever the number of workers: batched models (whose float results can depend
 on the batch they run in) therefore write the same bytes for ``--workers 1`` and ``--workers 8``.
 Chunks also bound memory for ``-n 10000`` and feed the progress bar.
+
+Workers are the caller's engine sent over (it pickles as its plugin set), so they see exactly the
+plugins the caller sees under the same names. A worker's error comes back pickled and is raised
+in the parent as it would have been with one process; the other workers are stopped at once.
+Workers never outlive the parent: each watches its parent's sentinel and exits when the parent
+is gone (even killed with SIGKILL), and ignores Ctrl-C, which the parent handles by stopping them.
 """
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable
+
+from .errors import MuseError
 
 CHUNK = 16
 
@@ -31,16 +39,57 @@ def _make_chunk(engine, name: str, params: dict[str, Any], seed: int, start: int
     return len(paths)
 
 
-def _worker_init(threads: int) -> None:
-    global _worker_engine
-    os.environ["MUSE_THREADS"] = str(threads)
-    from .api import Engine
+def _exit_with_parent() -> None:
+    """A daemon thread that ends this worker as soon as its parent process is gone."""
+    import multiprocessing
+    import threading
+    from multiprocessing.connection import wait as wait_for
 
-    _worker_engine = Engine()
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.sentinel is None:
+        return
+
+    def watch() -> None:
+        wait_for([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="muse-parent-watch", daemon=True).start()
+
+
+def _worker_init(threads: int, engine: Any) -> None:
+    import signal
+
+    global _worker_engine
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _exit_with_parent()
+    os.environ["MUSE_THREADS"] = str(threads)
+    _worker_engine = engine
 
 
 def _worker_chunk(*args: Any) -> int:
     return _make_chunk(_worker_engine, *args)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers now, not after their current chunk."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        try:
+            process.terminate()
+        except Exception:  # already gone
+            pass
+
+
+def _sendable(engine: Any) -> Any:
+    import pickle
+
+    try:
+        pickle.dumps(engine)
+    except Exception as error:
+        raise MuseError(f"this engine's plugins cannot be sent to worker processes ({type(error).__name__}: "
+                        f"{error}); use --workers 1") from None
+    return engine
 
 
 def generate_files(engine, name: str, params: dict[str, Any], seed: int, paths: list[Path], *,
@@ -48,8 +97,8 @@ def generate_files(engine, name: str, params: dict[str, Any], seed: int, paths: 
                    progress: Callable[[int], None] | None = None) -> list[Path]:
     """Generate ``len(paths)`` works (seeds ``seed..``) and write one per path.
 
-    With ``workers > 1`` the chunks are spread over that many processes, each with its own
-    engine and ``cpu_count // workers`` threads.
+    With ``workers > 1`` the chunks are spread over that many processes, each with a copy of
+    ``engine`` (the same plugins) and ``cpu_count // workers`` threads.
     """
     render_params = dict(render_params or {})
     tasks = [(name, params, seed, start, paths[start:stop], render_params, force) for start, stop in _chunks(len(paths))]
@@ -60,11 +109,18 @@ def generate_files(engine, name: str, params: dict[str, Any], seed: int, paths: 
                 progress(done)
         return paths
     threads = max(1, (os.cpu_count() or 1) // workers)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init,
-                             initargs=(threads,)) as pool:
-        futures = [pool.submit(_worker_chunk, *task) for task in tasks]
-        for future in as_completed(futures):
-            done = future.result()
-            if progress:
-                progress(done)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init,
+                               initargs=(threads, _sendable(engine)))
+    try:
+        pending = {pool.submit(_worker_chunk, *task) for task in tasks}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in finished:
+                done = future.result()  # a worker's error is raised here, as with one process
+                if progress:
+                    progress(done)
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
     return paths

@@ -71,7 +71,8 @@ class MuseGroup(click.Group):
     def _add_plugin_commands(self) -> None:
         if not self._plugins_added:
             self._plugins_added = True
-            engine().host.call("register_commands", lambda plugin: {"cli": self})
+            for error in engine().host.call("register_commands", lambda plugin: {"cli": self}):
+                click.echo(f"muse: warning: {error}", err=True)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._add_plugin_commands()
@@ -115,7 +116,8 @@ def plugins_command(show_all: bool, hook: str | None, as_json: bool) -> None:
 
         click.echo(json.dumps([vars(i) for i in infos], indent=2))
         return
-    if not infos:
+    left_out = eng.host.not_loaded
+    if not infos and not left_out:
         click.echo("No third-party plugins installed; `muse plugins --all` includes the built-in ones.")
     for info in infos:
         click.echo(f"{info.name} {info.version}  [{info.source}]")
@@ -125,6 +127,8 @@ def plugins_command(show_all: bool, hook: str | None, as_json: bool) -> None:
             click.echo(f"  components: {', '.join(info.components)}")
         for error in info.errors:
             click.secho(f"  error: {error}", fg="red")
+    if left_out and hook is None:
+        click.echo(f"{len(left_out)} installed, not loaded (MUSE_LOAD_PLUGINS): {', '.join(left_out)}")
 
 
 def _describe_param(param: Param) -> str:

@@ -2,15 +2,30 @@
 
 Anything raised as a :class:`MuseError` is shown at the CLI as one line and a non-zero exit;
 everything else is a bug and keeps its traceback behind ``--debug``.
+
+Errors cross process boundaries (``--workers N`` sends a worker's error back to the parent by
+pickling it), so every subclass pickles with its message and attributes intact, whatever its
+``__init__`` takes: :meth:`MuseError.__reduce__` rebuilds the instance without calling
+``__init__`` again (which would need the original arguments, or format the message twice).
 """
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
+
+
+def _rebuild(cls: type, args: tuple, state: dict[str, Any]) -> "MuseError":
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class MuseError(Exception):
     """A problem with the user's input or environment, explained in one line."""
+
+    def __reduce__(self) -> tuple:
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
 
 
 class UnknownName(MuseError, KeyError):
@@ -33,6 +48,7 @@ class OutputExists(MuseError, FileExistsError):
     """Refusing to overwrite a file the user did not ask us to replace."""
 
     def __init__(self, path: object):
+        self.path = path
         super().__init__(f"{path} already exists; use --force to overwrite it")
 
 

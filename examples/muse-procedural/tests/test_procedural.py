@@ -25,7 +25,7 @@ def eng():
 ])
 def test_every_component_keeps_the_muse_contract(eng, kind, name, params):
     report = check_component(eng, kind, name, params=params, seed=3)
-    assert report.work.meta["plugin"] == "muse_procedural.plugin"
+    assert (report.work.meta["plugin"], report.work.meta["package"]) == ("procedural", "muse-procedural")  # as installed
 
 
 def test_the_plugin_module_imports_no_torch():
