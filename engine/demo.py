@@ -5,7 +5,8 @@ types it takes. Scores are also rendered to audio when a renderer for it is inst
 say how they want to be shown with two optional attributes: ``demo_params`` (a list of parameter
 dicts, one work each) and ``demo_inputs`` (for stylizers and composers: per input, the name of
 the component whose work suits it best, e.g. ``("poem", "melody")``; the first work of the type
-stands in when that component made none).
+stands in when that component made none). A stylizer that names a generator gets one work of it
+made with the generator's defaults.
 """
 
 from __future__ import annotations
@@ -119,11 +120,15 @@ def plan(eng: Engine, seed: int) -> list[Step]:
             steps.append(Step(_label(params), numbered(generator.name, number),
                               "generator", generator.name,
                               lambda made, g=generator, p=params: eng.generate(g.name, seed=seed, **p)))
+    generators = {generator.name for generator in eng.components("generator")}
     for stylizer in eng.components("stylizer"):
         preferred = getattr(stylizer, "demo_inputs", ("",))[0]
         for number, params in enumerate(getattr(stylizer, "demo_params", [{}])):
             def stylize(made: list[Work], s=stylizer, p=params, preferred=preferred) -> Work | None:
-                source = _pick_input(made, s.input, preferred)
+                # A generator named as the input means one plain work of it (its defaults), not
+                # the contact sheet or walk the demo shows: a classifier names one garment.
+                source = (eng.generate(preferred, seed=seed) if preferred in generators
+                          else _pick_input(made, s.input, preferred))
                 return None if source is None else eng.stylize(s.name, source, seed=seed, **p)
             steps.append(Step(_label(params), numbered(stylizer.name, number),
                               "stylizer", stylizer.name, stylize))

@@ -127,3 +127,18 @@ def test_missing_style_image_is_refused_before_torch_loads(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
     assert out == [f"{tmp_path / 'nowhere.jpg'}: no such style image", "False"]
+
+
+def test_demo_gives_stylizers_one_plain_work_of_the_generator_they_name():
+    """Not the 6x6 contact sheet: a classifier names one garment, a halftone prints one."""
+    from engine import Engine
+    from engine.demo import plan
+
+    eng = Engine()
+    steps = {step.component: step for step in plan(eng, seed=4) if step.kind == "stylizer"}
+    for name in ("classifier", "vae-reconstruct"):
+        work = steps[name].make([])
+        source = work.meta["inputs"][0]
+        assert source["component"] == "gan" and source["params"]["grid"] == 0 and source["params"]["interpolate"] == 0
+    label = steps["classifier"].make([])
+    assert len(label.lines) == 3 and float(label.lines[0].split()[-1]) > 0.5

@@ -19,6 +19,7 @@ class ImageClassifier(Stylizer):
     input = Image
     output = Text
     params = (MODEL, Param("top", int, 3, "how many classes to list, most likely first", min=1, max=100))
+    demo_inputs = ("gan",)
     train_params = (
         Param("epochs", int, 5, "passes over the training images", min=1),
         Param("batch_size", int, 128, "images per step", min=2),

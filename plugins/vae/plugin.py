@@ -145,6 +145,7 @@ class VaeReconstruct(Stylizer):
     input = Image
     output = Image
     params = (MODEL, LABEL)
+    demo_inputs = ("gan",)
 
     def stylize(self, work: Image, params: dict[str, Any], seed: int) -> Image:
         import torch

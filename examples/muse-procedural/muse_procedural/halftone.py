@@ -4,7 +4,9 @@ A dot of radius r in a cell of side s covers pi*r^2/s^2 of it, so r = s*sqrt(ink
 right tone. Past half ink the dot would spill out of its cell, so the cell turns dark with a
 light hole of area 1 - ink instead, as printed screens do when their dots join. In ``cmy`` mode each
 subtractive primary gets its own screen, offset by a third of a cell, the way print shifts
-screens so the dots do not sit on top of each other.
+screens so the dots do not sit on top of each other. An image too small to hold a screen (fewer
+than MIN_CELLS cells across) is enlarged first so each of its pixels prints as one dot: a 28 px
+garment becomes 28 dots across, not 3 blurred ones.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 LUMA = np.array([0.299, 0.587, 0.114])
+#: Fewest cells across the short side for a screen to read as a picture.
+MIN_CELLS = 16
 
 
 def screen(tone: np.ndarray, cell: int, offset: int) -> np.ndarray:
@@ -37,6 +41,8 @@ def screen(tone: np.ndarray, cell: int, offset: int) -> np.ndarray:
 
 def halftone(pixels: np.ndarray, cell: int, mode: str) -> np.ndarray:
     """Screen an H x W x C uint8 image; returns H x W (mono) or H x W x 3 (cmy) uint8."""
+    if min(pixels.shape[:2]) < MIN_CELLS * cell:
+        pixels = np.repeat(np.repeat(pixels, cell, axis=0), cell, axis=1)
     rgb = pixels[:, :, :3].astype(np.float64) / 255.0
     if rgb.shape[2] == 1:
         rgb = np.repeat(rgb, 3, axis=2)

@@ -68,6 +68,7 @@ class HalftoneStylizer(Stylizer):
         Param("cell", int, 8, "screen cell size in pixels", min=2, max=128),
         Param("mode", str, "mono", "one black screen, or cyan/magenta/yellow screens", choices=("mono", "cmy")),
     )
+    demo_inputs = ("gan",)  # one garment, printed a dot per pixel
 
     def stylize(self, work: Image, params: dict[str, Any], seed: int) -> Image:
         from .halftone import halftone

@@ -84,8 +84,19 @@ def test_halftone_keeps_the_tone_of_flat_greys(eng):
     for level in (0, 64, 128, 200, 255):
         grey = Image(np.full((32, 32, 3), level, np.uint8))
         dots = eng.stylize("halftone", grey, cell=8)
-        assert dots.channels == 1 and dots.pixels.shape[:2] == (32, 32)
+        assert dots.channels == 1 and dots.pixels.shape[:2] == (256, 256)  # 4 cells across: a dot per pixel
         assert abs(float(dots.pixels.mean()) - level) < 20, level
+
+
+def test_halftone_prints_small_images_a_dot_per_pixel_and_keeps_large_ones():
+    from muse_procedural.halftone import MIN_CELLS, halftone
+
+    small = np.zeros((28, 28, 1), np.uint8)
+    small[:, 14:] = 255
+    dots = halftone(small, 8, "mono")
+    assert dots.shape == (224, 224) and dots[:, :112].mean() < 40 and dots[:, 112:].mean() > 215
+    large = np.full((MIN_CELLS * 8, MIN_CELLS * 8 + 5, 3), 128, np.uint8)
+    assert halftone(large, 8, "mono").shape == large.shape[:2]
 
 
 def test_halftone_cmy_gives_colour(eng):
