@@ -3,49 +3,79 @@
 Every error a user can fix is a :class:`MuseError` and prints as one line with exit code 1;
 ``--debug`` shows the traceback instead. torch is never imported here: `muse --help`,
 `muse list` and `muse plugins` stay fast.
+
+One invocation's state (its engine, ``--debug``, the commands plugins added) lives in a
+:class:`CliState` in click's ``ctx.obj``, never in module globals, so in-process runs
+(``engine.testing.run_cli``, click's ``CliRunner``) do not leak into each other.
+
+Option spelling: ``-p KEY=VALUE`` is always a parameter of the component named on the command
+line (or, for `muse train`/`muse eval`, ``--KEY VALUE`` as well); ``-r KEY=VALUE`` is always an
+option of the renderer, the file format written. `muse render` has no component, so its options
+are ``-r``; ``-p`` is kept there as an alias.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 import click
 
 from .api import Engine
-from .errors import MuseError, ParamError
+from .errors import MuseError, UnknownName
 from .io import overwrite_policy
 from .params import MAX_SEED, Param, parse_assignments
 
-_engine: Engine | None = None
-_debug = False
-_argv: list[str] = []
-#: True when main() runs as the `muse` program itself, not in another process's Python (run_cli).
-_owns_process = False
+
+@dataclass
+class CliState:
+    """What one `muse` invocation holds: click keeps it in ``ctx.obj``."""
+
+    engine: Engine | None = None
+    debug: bool = False
+    #: True when main() runs as the `muse` program itself, not in another process's Python (run_cli).
+    owns_process: bool = False
+    #: Commands the plugins' register_commands hooks added, built on first need.
+    plugin_commands: dict[str, click.Command] | None = None
+    warned: set[str] = field(default_factory=set)
+
+    def get_engine(self) -> Engine:
+        """This invocation's engine, built on first use; plugin problems are warned about once."""
+        if self.engine is None:
+            import warnings
+
+            from .api import PluginWarning
+
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", PluginWarning)
+                self.engine = Engine()
+                self.engine.components()
+            for warning in caught:
+                self.warn(str(warning.message))
+            if self.owns_process:
+                import gc
+
+                # Modules, classes and plugins now loaded live until exit; frozen, the garbage
+                # collector skips them during the command and at shutdown (~8 ms of `muse --help`).
+                gc.freeze()
+        return self.engine
+
+    def warn(self, message: str) -> None:
+        if message not in self.warned:
+            self.warned.add(message)
+            click.echo(f"muse: warning: {message}", err=True)
+
+
+def _state(ctx: click.Context | None = None) -> CliState:
+    ctx = ctx or click.get_current_context()
+    return ctx.find_root().ensure_object(CliState)
 
 
 def engine() -> Engine:
-    """The engine for this process, built on first use."""
-    global _engine
-    if _engine is None:
-        import warnings
-
-        from .api import PluginWarning
-
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", PluginWarning)
-            _engine = Engine()
-            _engine.components()
-        for warning in caught:
-            click.echo(f"muse: warning: {warning.message}", err=True)
-        if _owns_process:
-            import gc
-
-            # Modules, classes and plugins now loaded live until exit; frozen, the garbage
-            # collector skips them during the command and at shutdown (~8 ms of `muse --help`).
-            gc.freeze()
-    return _engine
+    """The engine of the running command, built on first use."""
+    return _state().get_engine()
 
 
 def _params(items: Iterable[str]) -> dict[str, str]:
@@ -55,7 +85,7 @@ def _params(items: Iterable[str]) -> dict[str, str]:
 PARAM_OPTION = click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
                             help="A component parameter (repeatable); `muse list NAME` shows them.")
 RENDER_OPTION = click.option("-r", "--render-param", "render_params", multiple=True, metavar="KEY=VALUE",
-                             help="A renderer parameter such as scale=4 for PNG (repeatable).")
+                             help="An option of the file format written, such as scale=4 for PNG (repeatable).")
 BATCH_SEED_OPTION = click.option("--seed", type=click.IntRange(0, MAX_SEED), default=None, help="Random seed; item i of a batch uses SEED+i.  [default: random, recorded in the file]")
 SEED_OPTION = click.option("--seed", type=click.IntRange(0, MAX_SEED), default=None, help="Random seed.  [default: random, recorded in the file]")
 FORCE_OPTION = click.option("--force", is_flag=True, help="Overwrite existing output files.")
@@ -64,32 +94,50 @@ PATH = click.Path(path_type=Path)
 
 
 class MuseGroup(click.Group):
-    """Adds plugin commands when the CLI is first asked for its commands."""
+    """Adds plugin commands when the CLI is first asked for its commands.
 
-    _plugins_added = False
+    Each plugin's register_commands gets a group of its own holding the built-in commands; what
+    it adds is kept in this invocation's state, so the module-level group never changes."""
 
-    def _add_plugin_commands(self) -> None:
-        if not self._plugins_added:
-            self._plugins_added = True
-            for error in engine().host.call("register_commands", lambda plugin: {"cli": self}):
-                click.echo(f"muse: warning: {error}", err=True)
+    def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
+        state = _state(ctx)
+        if state.plugin_commands is None:
+            state.plugin_commands = {}
+            scratch: dict[str, click.Group] = {}
+
+            def group_for(plugin: str) -> dict[str, Any]:
+                scratch[plugin] = click.Group(self.name, commands=dict(self.commands))
+                return {"cli": scratch[plugin]}
+
+            host = state.get_engine().host
+            for error in host.call("register_commands", group_for):
+                state.warn(error)
+            for plugin, group in scratch.items():
+                for name, command in group.commands.items():
+                    if self.commands.get(name) is command:
+                        continue
+                    if name in self.commands or name in state.plugin_commands:
+                        state.warn(f"plugin {plugin!r}: register_commands: a command {name!r} exists already; "
+                                   "kept the first one")
+                        continue
+                    state.plugin_commands[name] = command
+        return state.plugin_commands
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self._add_plugin_commands()
-        return super().list_commands(ctx)
+        return sorted({*super().list_commands(ctx), *self._plugin_commands(ctx)})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         command = super().get_command(ctx, name)
         if command is None:
-            self._add_plugin_commands()
-            command = super().get_command(ctx, name)
+            command = self._plugin_commands(ctx).get(name)
         return command
 
 
 @click.group(cls=MuseGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--debug", is_flag=True, help="Show the full traceback when something fails.")
 @click.version_option(package_name="muse-engine", prog_name="muse")
-def cli(debug: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
     """Muse: generate, stylize, compose and render art with models trained here.
 
     \b
@@ -97,9 +145,11 @@ def cli(debug: bool) -> None:
       muse demo                          a folder of everything the installed plugins make
       muse list                          components and their parameters
       muse generate melody -o tune.mid   one work; -n 4 for a batch
+
+    -p KEY=VALUE sets a parameter of the component, -r KEY=VALUE an option of the file format.
     """
-    global _debug
-    _debug = _debug or debug
+    state = _state(ctx)
+    state.debug = state.debug or debug
 
 
 # -- discovery ---------------------------------------------------------------------------------
@@ -281,14 +331,15 @@ def compose_command(name: str, inputs: tuple[Path, ...], params: tuple[str, ...]
 @cli.command("render")
 @click.argument("input_path", metavar="INPUT", type=PATH)
 @click.option("-o", "--out", required=True, type=PATH, help="Output file; its suffix picks the format.")
-@PARAM_OPTION
+@click.option("-r", "--render-param", "-p", "--param", "render_params", multiple=True, metavar="KEY=VALUE",
+              help="An option of the file format written, such as reverb=0.3 for audio (repeatable; -p is an alias).")
 @FORCE_OPTION
-def render_command(input_path: Path, out: Path, params: tuple[str, ...], force: bool) -> None:
+def render_command(input_path: Path, out: Path, render_params: tuple[str, ...], force: bool) -> None:
     """Convert a file to another format, e.g. tune.mid to tune.flac (through the synthesizer)."""
     eng = engine()
     work = eng.load(input_path)
     _check_outputs([out], type(work), force)
-    _write([work], [out], _params(params), force)
+    _write([work], [out], _params(render_params), force)
 
 
 # -- provenance --------------------------------------------------------------------------------
@@ -368,47 +419,95 @@ def reproduce_command(path: Path, out: Path | None, allow_paths: tuple[Path, ...
         sys.exit(1)
 
 
-# -- training ----------------------------------------------------------------------------------
-LAUNCH_OPTIONS = {"--nproc": True, "--nnodes": True, "--node-rank": True, "--master-addr": True, "--master-port": True}
+# -- training and evaluation -------------------------------------------------------------------
+def _model_option(param: Param) -> click.Option:
+    """A model's declared parameter as a `--KEY VALUE` option; its value stays text until
+    :func:`engine.params.resolve` converts and checks it, as for ``-p``."""
+    import json
+
+    default = "none" if param.default is None else json.dumps(param.default if not isinstance(param.default, Path) else str(param.default))
+    valid = param.describe_range()
+    help_text = f"{param.help}  [{param.type.__name__}, default {default}{'; ' + valid if valid else ''}]"
+    flag = "--" + param.name.replace("_", "-")
+    if param.type is bool:  # `--flag` alone means true; `--flag false` works too
+        return click.Option([flag, param.name], is_flag=False, flag_value="true", default=None, metavar="[BOOL]",
+                            help=help_text)
+    return click.Option([flag, param.name], default=None, metavar=param.type.__name__.upper(), help=help_text)
 
 
-def _without_launch_options(args: list[str]) -> list[str]:
-    """The command line each rank runs: the same, less the options that started the ranks."""
-    kept, skip = [], False
-    for arg in args:
-        if skip:
-            skip = False
-            continue
-        name = arg.split("=", 1)[0]
-        if name in LAUNCH_OPTIONS:
-            skip = "=" not in arg
-            continue
-        kept.append(arg)
-    return kept
+class ModelCommand(click.Command):
+    """One model's `muse train NAME` / `muse eval NAME`: the shared options plus the model's own.
+
+    ``--batch_size`` is read as ``--batch-size``; an option nobody declares is an UnknownName
+    listing the model's parameters, like ``-p`` would give."""
+
+    def __init__(self, *args: Any, what: str, declared: tuple[Param, ...], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.what, self.declared = what, declared
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        normal = []
+        for arg in args:
+            if arg == "--":
+                normal.extend(args[len(normal):])
+                break
+            if arg.startswith("--"):
+                key, sep, value = arg.partition("=")
+                arg = key.replace("_", "-") + sep + value
+            normal.append(arg)
+        try:
+            return super().parse_args(ctx, normal)
+        except click.NoSuchOption as error:
+            name = error.option_name.lstrip("-").replace("-", "_")
+            raise UnknownName(f"parameter of {self.what}:", name, [p.name for p in self.declared]) from None
 
 
-def _extra_options(args: list[str]) -> dict[str, str]:
-    """``--key value`` and ``--key=value`` pairs left over by click, as training parameters."""
-    values: dict[str, str] = {}
-    index = 0
-    while index < len(args):
-        arg = args[index]
-        if not arg.startswith("--") or len(arg) < 3:
-            raise ParamError(f"unexpected argument {arg!r}; training parameters look like --epochs 5")
-        key, sep, value = arg[2:].partition("=")
-        if not sep:
-            if index + 1 >= len(args) or args[index + 1].startswith("--"):
-                value = "true"
-            else:
-                index += 1
-                value = args[index]
-        values[key.replace("-", "_")] = value
-        index += 1
-    return values
+class ModelGroup(click.Group):
+    """`muse train` and `muse eval`: one subcommand per model that can, made from its declaration,
+    so `muse train NAME --help` lists the model's own parameters."""
+
+    def __init__(self, *args: Any, verb: str, template: click.Command, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.verb, self.template = verb, template
+
+    def _models(self) -> dict[str, Any]:
+        attribute = "trainable" if self.verb == "train" else "evaluable"
+        return {c.name: c for c in engine().components() if getattr(c, attribute)}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self._models())
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        component = (engine().find_trainable if self.verb == "train" else engine().find_evaluable)(name)
+        declared = component.train_params if self.verb == "train" else component.eval_params
+        shared = {p.name for p in self.template.params}
+        own = [_model_option(p) for p in declared if p.name not in shared]
+        first = own[0].opts[0] if own else None
+        where = f" its own parameters start at {first} below, given as --KEY VALUE or -p KEY=VALUE" if first else ""
+        return ModelCommand(name, params=[*self.template.params, *own], callback=self.template.callback,
+                            help=f"{'Train' if self.verb == 'train' else 'Evaluate'} {name}: {component.description.rstrip('.')}."
+                                 f"\n\n{self.template.help}{where}.",
+                            short_help=component.description, what=f"{self.verb} {name}", declared=declared)
 
 
-@cli.command("train", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.argument("name")
+def _model_values(params: tuple[str, ...], own: dict[str, Any]) -> dict[str, Any]:
+    """The model's parameters as given: ``--KEY VALUE`` options, then ``-p KEY=VALUE``."""
+    return {**{key: value for key, value in own.items() if value is not None}, **_params(params)}
+
+
+def _check_before_launch(eng: Engine, name: str, data: Path | None, out: Path, resume: bool, force: bool,
+                         values: dict[str, Any]) -> None:
+    """What `Engine.train` checks before any work, checked once here instead of in every rank."""
+    from .errors import BadInput
+    from .params import resolve
+
+    resolve(eng.find_trainable(name).train_params, values, f"train {name}")
+    eng.check_train_output(out, resume=resume, force=force)
+    if data is not None and not Path(data).exists():
+        raise BadInput(f"{data}: no such file or folder")
+
+
+@click.command("train")
 @click.option("--data", type=PATH, default=None, help="Training data (file or folder).")
 @click.option("--out", type=PATH, default=None, help="Checkpoint to write.  [default: runs/NAME.safetensors]")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
@@ -424,22 +523,20 @@ def _extra_options(args: list[str]) -> dict[str, str]:
 @click.option("--master-addr", default="127.0.0.1", show_default=True, help="Address of node 0.")
 @click.option("--master-port", type=int, default=None, help="Port on node 0 (required with --nnodes > 1).")
 @click.pass_context
-def train_command(ctx: click.Context, name: str, data: Path | None, out: Path | None, seed: int, dry_run: bool,
-                  resume: bool, params: tuple[str, ...], force: bool, nproc: int, nnodes: int, node_rank: int,
-                  master_addr: str, master_port: int | None) -> None:
-    """Train model NAME. Model options come as --KEY VALUE (see `muse list NAME`)."""
-    values = {**_extra_options(ctx.args), **_params(params)}
+def _train_template(ctx: click.Context, data: Path | None, out: Path | None, seed: int, dry_run: bool, resume: bool,
+                    params: tuple[str, ...], force: bool, nproc: int, nnodes: int, node_rank: int, master_addr: str,
+                    master_port: int | None, **own: Any) -> None:
+    """Common options come first;"""
+    name = ctx.info_name
+    values = _model_values(params, own)
     out = out or Path("runs") / f"{name}.safetensors"
+    eng = engine()
     if nproc > 1 or nnodes > 1:
-        from .distributed import launch
+        from .distributed import launch, rank_argv
 
-        eng = engine()
-        eng.find_trainable(name)  # unknown names fail here, once, not in every rank
-        eng.check_train_output(out, resume=resume, force=force)
-        argv = _without_launch_options(_argv)
-        sys.exit(launch(argv, nproc, nnodes, node_rank, master_addr, master_port))
-    summary = engine().train(name, data=data, out=out, seed=seed, dry_run=dry_run, resume=resume,
-                             force=force, **values)
+        _check_before_launch(eng, name, data, out, resume, force, values)
+        sys.exit(launch(rank_argv(ctx), nproc, nnodes, node_rank, master_addr, master_port))
+    summary = eng.train(name, data=data, out=out, seed=seed, dry_run=dry_run, resume=resume, force=force, **values)
     from .distributed import current_world
 
     if not current_world().is_main:
@@ -450,16 +547,14 @@ def train_command(ctx: click.Context, name: str, data: Path | None, out: Path | 
         click.echo(f"{key}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
 
 
-@cli.command("eval", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.argument("name")
+@click.command("eval")
 @click.option("--data", type=PATH, default=None, help="Evaluation data (file or folder).")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @PARAM_OPTION
 @click.pass_context
-def eval_command(ctx: click.Context, name: str, data: Path | None, as_json: bool, params: tuple[str, ...]) -> None:
-    """Evaluate model NAME and print its metrics beside their baselines."""
-    values = {**_extra_options(ctx.args), **_params(params)}
-    report = engine().evaluate(name, data=data, **values)
+def _eval_template(ctx: click.Context, data: Path | None, as_json: bool, params: tuple[str, ...], **own: Any) -> None:
+    """Prints the metrics beside their baselines;"""
+    report = engine().evaluate(ctx.info_name, data=data, **_model_values(params, own))
     if as_json:
         import json
 
@@ -469,6 +564,12 @@ def eval_command(ctx: click.Context, name: str, data: Path | None, as_json: bool
     for key, value in report.items():
         shown = f"{value:.4g}" if isinstance(value, float) else value
         click.echo(f"{key:<{width}}  {shown}")
+
+
+cli.add_command(ModelGroup("train", verb="train", template=_train_template, help=(
+    "Train model NAME (`muse train NAME --help` lists its parameters, given as --KEY VALUE or -p KEY=VALUE).")))
+cli.add_command(ModelGroup("eval", verb="eval", template=_eval_template, help=(
+    "Evaluate model NAME and print its metrics (`muse eval NAME --help` lists its parameters).")))
 
 
 @cli.command("run")
@@ -509,17 +610,18 @@ def _shorten(name: str, limit: int = 80) -> str:
 
 
 # -- entry point -------------------------------------------------------------------------------
-def main(argv: list[str] | None = None) -> None:
-    """Run the CLI with one-line errors (``--debug`` or MUSE_DEBUG=1 for tracebacks)."""
+def main(argv: list[str] | None = None, *, engine: Engine | None = None) -> None:
+    """Run the CLI with one-line errors (``--debug`` or MUSE_DEBUG=1 for tracebacks).
+
+    ``argv`` defaults to the process's own arguments; ``engine`` (what ``engine.testing.run_cli``
+    passes) replaces the engine the command would build."""
     import os
 
-    global _debug, _argv, _owns_process
-    _owns_process = argv is None
-    args = sys.argv[1:] if argv is None else argv
-    _argv = list(args)
-    _debug = "--debug" in args or os.environ.get("MUSE_DEBUG", "") not in ("", "0")
+    args = sys.argv[1:] if argv is None else list(argv)
+    state = CliState(engine=engine, owns_process=argv is None,
+                     debug="--debug" in args or os.environ.get("MUSE_DEBUG", "") not in ("", "0"))
     try:
-        cli.main(args=args, prog_name="muse", standalone_mode=False)
+        cli.main(args=args, prog_name="muse", standalone_mode=False, obj=state)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as error:
@@ -529,17 +631,19 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("muse: aborted", err=True)
         sys.exit(130)
     except KeyboardInterrupt:
-        if _debug:
+        if state.debug:
             raise
         click.echo("muse: interrupted", err=True)
         sys.exit(130)
     except MuseError as error:
-        if _debug:
+        if state.debug:
             raise
-        click.echo(f"muse: error: {error}", err=True)
+        from .distributed import report_error
+
+        report_error(f"muse: error: {error}")
         sys.exit(1)
     except Exception as error:
-        if _debug:
+        if state.debug:
             raise
         if isinstance(error, OSError) and error.filename is not None:  # the environment, not a bug
             click.echo(f"muse: error: {_shorten(str(error.filename))}: {error.strerror or error}", err=True)

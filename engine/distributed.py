@@ -5,6 +5,12 @@ Muse follows torchrun's contract: each process reads ``RANK``, ``WORLD_SIZE``, `
 N processes itself (:func:`launch`); ``torchrun --nproc-per-node N -m engine.cli train NAME`` does
 the same through PyTorch's launcher, across machines too.
 
+The command each rank runs is rebuilt from click's parsed context (:func:`rank_argv`), never from
+``sys.argv``, so an in-process invocation (``run_cli``, ``CliRunner``) launches the same ranks as
+the `muse` program. Ranks start with ``python -P`` (the working folder is not importable, so a
+``./plugins`` package there cannot run), and send their one-line errors back to the launcher,
+which prints each distinct one once.
+
 The :class:`~engine.training.Trainer` makes any plugin's training data-parallel: every rank
 starts from rank 0's weights, takes every N-th batch, and before each ``optimizer.step()`` the
 gradients of that optimizer's parameters are averaged over the ranks (one flattened all-reduce
@@ -19,7 +25,11 @@ import signal
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+if TYPE_CHECKING:
+    import click
 
 from .errors import MuseError
 
@@ -110,12 +120,78 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+#: The options that start the ranks (click parameter names); the ranks themselves do not get them.
+LAUNCH_OPTIONS = ("nproc", "nnodes", "node_rank", "master_addr", "master_port")
+#: Where a rank writes its one-line error for the launcher instead of printing it.
+ERROR_FOLDER = "MUSE_RANK_ERRORS"
+
+
+def rank_argv(ctx: "click.Context") -> list[str]:
+    """The `muse` arguments each rank runs: the command path and every option the user gave, as
+    click parsed them (so in-process and console invocations agree), less the launch options."""
+    from click.core import ParameterSource
+
+    chain = []
+    while ctx is not None:
+        chain.append(ctx)
+        ctx = ctx.parent  # type: ignore[assignment]
+    words: list[str] = []
+    for depth, context in enumerate(reversed(chain)):
+        if depth:
+            words.append(context.info_name or "")
+        for param in context.command.params:
+            name = param.name or ""
+            if not param.expose_value or name in LAUNCH_OPTIONS:
+                continue
+            if context.get_parameter_source(name) not in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
+                continue
+            words += _as_words(param, context.params[name])
+    return words
+
+
+def _as_words(param: "click.Parameter", value: object) -> list[str]:
+    import click
+
+    if not isinstance(param, click.Option):
+        values = value if isinstance(value, (list, tuple)) else [value]
+        return [str(v) for v in values]
+    if param.is_flag and not param.multiple:
+        if param.secondary_opts:
+            return [param.opts[0] if value else param.secondary_opts[0]]
+        return [param.opts[0]] if value else []
+    values = value if param.multiple else [value]
+    return [word for v in values for word in (param.opts[0], str(v))]  # type: ignore[union-attr]
+
+
+def report_error(line: str) -> None:
+    """Print a rank's (or any process's) one-line error, or hand it to the launcher of the ranks."""
+    folder = os.environ.get(ERROR_FOLDER)
+    if folder and os.path.isdir(folder):
+        try:
+            Path(folder, f"rank-{os.environ.get('RANK', '0')}.txt").write_text(line, encoding="utf-8")
+            return
+        except OSError:
+            pass
+    print(line, file=sys.stderr)
+
+
+def rank_command(argv: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """How to start one rank: ``python -P -m engine.cli ARGV`` (the working folder is not on
+    sys.path), with the folder holding this ``engine`` package on PYTHONPATH so a checkout that
+    is not installed still works. An empty PYTHONPATH entry (it means the working folder, as a
+    trailing ``:`` does) is dropped for the same reason."""
+    root = str(Path(__file__).resolve().parent.parent)
+    kept = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return [sys.executable, "-P", "-m", "engine.cli", *argv], {"PYTHONPATH": os.pathsep.join(dict.fromkeys([root, *kept]))}
+
+
 def launch(argv: list[str], nproc: int, nnodes: int = 1, node_rank: int = 0, master_addr: str = "127.0.0.1",
            master_port: int | None = None) -> int:
     """Start ``nproc`` copies of `muse ARGV` on this node as ranks of one job; return the exit code.
 
     If one rank fails, the others are stopped, so a crash never leaves a job hanging in a
-    collective. Ctrl-C is passed on to every rank (each saves a checkpoint and stops).
+    collective. Ctrl-C is passed on to every rank (each saves a checkpoint and stops). The ranks'
+    one-line errors are printed here, each distinct one once.
     """
     if nproc < 1 or nnodes < 1 or not 0 <= node_rank < nnodes:
         raise MuseError("need --nproc >= 1, --nnodes >= 1 and 0 <= --node-rank < --nnodes")
@@ -124,18 +200,26 @@ def launch(argv: list[str], nproc: int, nnodes: int = 1, node_rank: int = 0, mas
     port = master_port or free_port()
     world_size = nproc * nnodes
     threads = os.environ.get("MUSE_THREADS") or str(max(1, (os.cpu_count() or 1) // nproc))
+    import tempfile
+
+    command, paths = rank_command(argv)
     children = []
-    for local in range(nproc):
-        env = {**os.environ, "RANK": str(node_rank * nproc + local), "LOCAL_RANK": str(local),
-               "WORLD_SIZE": str(world_size), "LOCAL_WORLD_SIZE": str(nproc), "MASTER_ADDR": master_addr,
-               "MASTER_PORT": str(port), "MUSE_THREADS": threads}
-        children.append(subprocess.Popen([sys.executable, "-m", "engine.cli", *argv], env=env))
-    previous = signal.signal(signal.SIGINT, lambda *_: [c.send_signal(signal.SIGINT) for c in children if c.poll() is None])
-    try:
-        codes = _wait_all(children)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    return next((code for code in codes if code != 0), 0)
+    with tempfile.TemporaryDirectory(prefix="muse-ranks-") as errors:
+        for local in range(nproc):
+            env = {**os.environ, **paths, "RANK": str(node_rank * nproc + local), "LOCAL_RANK": str(local),
+                   "WORLD_SIZE": str(world_size), "LOCAL_WORLD_SIZE": str(nproc), "MASTER_ADDR": master_addr,
+                   "MASTER_PORT": str(port), "MUSE_THREADS": threads, ERROR_FOLDER: errors}
+            children.append(subprocess.Popen(command, env=env))
+        previous = signal.signal(signal.SIGINT, lambda *_: [c.send_signal(signal.SIGINT) for c in children if c.poll() is None])
+        try:
+            codes = _wait_all(children)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        reported = sorted(Path(errors).glob("rank-*.txt"), key=lambda p: int(p.stem.partition("-")[2] or 0))
+        for line in dict.fromkeys(p.read_text(encoding="utf-8") for p in reported):
+            print(line, file=sys.stderr)
+    # The rank that failed, not the ones stopped because it did.
+    return next((code for code in codes if code not in (0, -signal.SIGTERM)), next((c for c in codes if c != 0), 0))
 
 
 def _wait_all(children: list[subprocess.Popen]) -> list[int]:

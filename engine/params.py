@@ -8,6 +8,7 @@ the CLI, typed values from TOML recipes and keyword arguments from Python all go
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -110,10 +111,18 @@ class Param:
                     raise ValueError
                 return number
             if kind is Path:
+                if not isinstance(value, (str, os.PathLike)) or isinstance(value, bytes):
+                    raise TypeError
                 return Path(value).expanduser()
+            # Text: a string or a path; a number names text too (a label given as index 3 in a
+            # recipe), but a flag, a list or a table is a mistake.
+            if isinstance(value, os.PathLike):
+                return os.fspath(value)
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                raise TypeError
             return str(value)
         except (TypeError, ValueError):
-            expected = {bool: "true or false", int: "an integer", float: "a number"}[kind]
+            expected = {bool: "true or false", int: "an integer", float: "a number", Path: "a path", str: "text"}[kind]
             valid = self.describe_range()
             hint = f"; valid: {valid} ({self.help})" if valid else f" ({self.help})"
             raise ParamError(f"{self.name}={value!r} is not {expected}{hint}") from None

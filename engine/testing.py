@@ -195,6 +195,10 @@ def _bad_values(param: Param) -> list[Any]:
         bad.append(1.5)
     if param.type is bool:
         bad.append("maybe")
+    if param.type is Path:
+        bad += [3, ["a.png"]]  # what a recipe or a script might pass by mistake
+    if param.type is str:
+        bad += [True, ["text"]]
     if param.choices is not None:
         bad.append(next(v for v in ("not-a-choice", -987654321, "") if v not in param.choices))
     return bad
@@ -322,32 +326,18 @@ def run_cli(*args: Any, engine: Engine | None = None, env: Mapping[str, str | No
 
     With ``engine`` (from :func:`make_engine`) the command sees exactly those plugins; without,
     it builds a fresh engine the way the real `muse` does (built-ins plus installed plugins).
-    ``env`` sets environment variables for this call only (None removes one). The CLI's state
-    (its engine, the commands plugins added) is restored afterwards, so calls do not leak.
+    ``env`` sets environment variables for this call only (None removes one). Each call has its
+    own CLI state (engine, the commands plugins added), so calls do not leak into each other.
     """
     from . import cli
 
-    group = cli.cli
-    saved = (cli._engine, cli._debug, dict(group.commands), group.__dict__.get("_plugins_added"))
-    cli._engine = engine
-    cli._debug = False
-    group._plugins_added = False
     out, err = io.StringIO(), io.StringIO()
     code = 0
-    try:
-        with _environment(env or {}), redirect_stdout(out), redirect_stderr(err):
-            try:
-                cli.main([str(a) for a in args])
-            except SystemExit as done:
-                code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-    finally:
-        cli._engine, cli._debug = saved[0], saved[1]
-        group.commands.clear()
-        group.commands.update(saved[2])
-        if saved[3] is None:
-            group.__dict__.pop("_plugins_added", None)
-        else:
-            group._plugins_added = saved[3]
+    with _environment(env or {}), redirect_stdout(out), redirect_stderr(err):
+        try:
+            cli.main([str(a) for a in args], engine=engine)
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
     return CliResult(code, out.getvalue(), err.getvalue())
 
 

@@ -39,6 +39,20 @@ def _quiet_and_single_threaded(monkeypatch):
     monkeypatch.setenv("MUSE_THREADS", os.environ.get("MUSE_THREADS", "1"))
 
 
+@pytest.fixture(autouse=True)
+def _no_installed_plugins(monkeypatch):
+    """Tests see the built-in plugins and only the third-party ones they install or name, never
+    whatever happens to be installed in the venv (as llm's tests skip installed plugins): a test
+    that wants one calls :func:`enable_plugins` (or sets MUSE_LOAD_PLUGINS itself)."""
+    monkeypatch.setenv("MUSE_LOAD_PLUGINS", "")
+
+
+def enable_plugins(monkeypatch, *names: str) -> None:
+    """Let the third-party plugins called ``names`` load, besides those already enabled."""
+    current = [name for name in os.environ.get("MUSE_LOAD_PLUGINS", "").split(",") if name]
+    monkeypatch.setenv("MUSE_LOAD_PLUGINS", ",".join(dict.fromkeys([*current, *names])))
+
+
 def install_dist(folder: Path, dist: str, entry_points: dict[str, str], version: str = "0.1") -> Path:
     """Write a minimal installed distribution (dist-info with entry points) into ``folder``.
 
@@ -59,5 +73,5 @@ def test_plugin(tmp_path, monkeypatch) -> Path:
     """The tests' deterministic plugin, installed through a real `muse` entry point."""
     site = install_dist(tmp_path / "site", "muse-testplugin", {"testplugin": "muse_testplugin"})
     monkeypatch.syspath_prepend(str(site))
-    monkeypatch.delenv("MUSE_LOAD_PLUGINS", raising=False)
+    enable_plugins(monkeypatch, "testplugin")
     return site

@@ -24,7 +24,8 @@ def batch_plugin(tmp_path, monkeypatch) -> Path:
     site = install_dist(tmp_path / "site", "muse-batchplugin", {"batchplugin": "muse_batchplugin"})
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.setenv("MUSE_LOAD_PLUGINS", "batchplugin")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), str(TESTS / "fixtures"), os.environ.get("PYTHONPATH", "")]))
+    paths = [str(site), str(TESTS / "fixtures"), *os.environ.get("PYTHONPATH", "").split(os.pathsep)]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
     return site
 
 

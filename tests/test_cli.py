@@ -186,3 +186,39 @@ def test_demo_writes_a_gallery(in_tmp):
     Path("elsewhere", "notes.md").write_text("mine")
     with pytest.raises(MuseError, match="not a previous Muse demo"):
         run_demo(eng, Path("elsewhere"), seed=2, force=False, echo=lines.append)
+
+
+def test_render_options_are_dash_r_everywhere(muse, test_plugin, in_tmp):
+    muse("generate", "noise", "--seed", "1", "-o", "a.png")
+    assert muse("render", "a.png", "-o", "b.webp", "-r", "quality=70").code == 0  # was refused: only -p
+    assert muse("render", "a.png", "-o", "c.png", "--render-param", "scale=2").code == 0
+    assert Engine().load("c.png").pixels.shape[0] == 2 * Engine().load("a.png").pixels.shape[0]
+    assert "-r, -p, --render-param, --param KEY=VALUE" in muse("render", "--help").out
+
+
+def test_train_help_lists_the_models_parameters(muse, test_plugin):
+    result = muse("train", "line", "--help")
+    assert result.code == 0
+    assert re.search(r"--steps INT\s+batches to train on\s+\[int, default 8; >= 1\]", result.out), result.out
+    assert "--hidden INT" in result.out and "--nproc" in result.out
+    listing = muse("train", "--help").out
+    assert "line" in listing and "noise" not in listing  # only models that train
+
+
+def test_train_options_are_checked_like_params(muse, test_plugin, in_tmp):
+    unknown = muse("train", "line", "--stepz", "3", "--out", "x.safetensors")
+    assert unknown.code == 1 and "unknown parameter of train line: 'stepz'; valid: hidden, steps" in unknown.err
+    bad = muse("train", "line", "--steps", "0", "--out", "x.safetensors")
+    assert bad.code == 1 and "steps=0 is out of range" in bad.err
+    assert "unknown trainable model 'noise'; valid: " in muse("train", "noise").err
+    done = muse("train", "line", "--steps=2", "--hidden_units" if False else "--hidden", "4", "--out", "x.safetensors")
+    assert done.code == 0, done.err
+
+
+def test_each_invocation_has_its_own_state(muse, test_plugin):
+    import engine.cli as cli
+
+    assert muse("--debug", "list", "generator").code == 0
+    result = muse("generate", "nosuch", "-o", "x.png")  # --debug above does not stick
+    assert result.code == 1 and "Traceback" not in result.err
+    assert not any(hasattr(cli, name) for name in ("_engine", "_debug", "_argv", "_owns_process"))

@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from engine import Engine
-from engine.cli import _without_launch_options
 from engine.training import load_checkpoint
 
 from conftest import TESTS
@@ -19,7 +18,8 @@ from conftest import TESTS
 @pytest.fixture
 def child_env(test_plugin, monkeypatch):
     """Ranks are new processes: they find the test plugin through PYTHONPATH."""
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(test_plugin), str(TESTS / "fixtures"), os.environ.get("PYTHONPATH", "")]))
+    paths = [str(test_plugin), str(TESTS / "fixtures"), *os.environ.get("PYTHONPATH", "").split(os.pathsep)]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))  # "" would be the working folder
     monkeypatch.setenv("MUSE_THREADS", "1")
 
 
@@ -35,7 +35,7 @@ def two_rank_runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ddp")
     site = install_dist(folder / "site", "muse-testplugin", {"testplugin": "muse_testplugin"})
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(TESTS / "fixtures")]), "MUSE_THREADS": "1"}
-    env.pop("MUSE_LOAD_PLUGINS", None)
+    env["MUSE_LOAD_PLUGINS"] = "testplugin"
     for run in ("a", "b"):
         env["MUSE_TEST_WEIGHT_LOG"] = str(folder / f"{run}-weights")
         subprocess.run([sys.executable, "-m", "engine.cli", "train", "line", "--nproc", "2", "--out",
@@ -76,9 +76,57 @@ def test_sharded_generation_writes_the_same_bytes(muse, child_env, in_tmp):
     assert Engine().load("two/noise-039.png").meta["seed"] == 44
 
 
-def test_launch_options_are_not_passed_to_ranks():
-    args = ["train", "x", "--nproc", "2", "--master-port=29500", "--nnodes", "1", "--steps", "3"]
-    assert _without_launch_options(args) == ["train", "x", "--steps", "3"]
+def launched(monkeypatch, *args):
+    """What `muse ARGS` would start each rank with, invoked through click's own CliRunner."""
+    from click.testing import CliRunner
+
+    import engine.distributed as distributed
+    from engine.cli import cli
+
+    seen = {}
+
+    def fake_launch(argv, nproc, *rest):
+        seen["argv"], seen["nproc"] = argv, nproc
+        return 0
+
+    monkeypatch.setattr(distributed, "launch", fake_launch)
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return seen
+
+
+def test_ranks_get_the_parsed_command_not_sys_argv(test_plugin, monkeypatch, tmp_path):
+    """A CliRunner (or run_cli) invocation relaunches with its own arguments (it used sys.argv)."""
+    monkeypatch.setattr(sys, "argv", ["pytest", "-q"])
+    out = tmp_path / "x.safetensors"
+    seen = launched(monkeypatch, "--debug", "train", "line", "--nproc", "2", "--master-port=29500", "--steps", "3",
+                    "--out", str(out), "--no-resume", "-p", "hidden=4", "--dry-run")
+    assert seen["nproc"] == 2
+    assert seen["argv"] == ["--debug", "train", "line", "--out", str(out), "--dry-run", "--no-resume", "-p", "hidden=4",
+                            "--steps", "3"]
+
+
+def test_ranks_cannot_import_the_working_folder(child_env, in_tmp):
+    """A ./plugins package where `muse train --nproc 2` runs must not run in the ranks."""
+    Path("plugins").mkdir()
+    Path("plugins/__init__.py").write_text("open('IMPORTED', 'w').write('yes')\nraise SystemExit('hijacked')\n")
+    done = subprocess.run([sys.executable, "-P", "-m", "engine.cli", "train", "line", "--nproc", "2", "--steps", "2",
+                           "--out", "x.safetensors"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert not Path("IMPORTED").exists() and Path("x.safetensors").is_file()
+
+
+def test_a_bad_path_is_reported_once_with_two_ranks(muse, child_env, in_tmp):
+    result = muse("train", "line", "--nproc", "2", "--data", "nosuch", "--out", "x.safetensors")
+    assert result.code == 1 and result.err.count("nosuch: no such file or folder") == 1, result.err
+
+
+def test_an_error_in_every_rank_is_printed_once(child_env, in_tmp, capfd):
+    from engine.distributed import launch
+
+    assert launch(["generate", "nosuch", "-o", "x.png"], 2) == 1
+    err = capfd.readouterr().err
+    assert err.count("muse: error: unknown generator 'nosuch'") == 1, err
 
 
 def test_multi_node_needs_a_port(muse, child_env, in_tmp):

@@ -54,3 +54,29 @@ def test_assignments_need_an_equals_sign():
 def test_declared_default_must_itself_be_valid():
     with pytest.raises(ParamError):
         Param("n", int, 0, "n", min=1)
+
+
+@pytest.mark.parametrize("given, message", [
+    ({"primer": 3}, "melody: primer=3 is not a path (primer file)"),
+    ({"primer": ["a.mid"]}, "primer=['a.mid'] is not a path"),
+    ({"meter": True}, "meter=True is not text"),
+    ({"meter": {"a": 1}}, "meter={'a': 1} is not text"),
+])
+def test_wrong_typed_paths_and_text_are_param_errors(given, message):
+    with pytest.raises(ParamError) as caught:
+        resolve(DECLARED, given, "melody")
+    assert message in str(caught.value)
+
+
+def test_paths_and_numbers_are_fine_as_text_and_paths():
+    values = resolve((Param("label", str, None, "name or index"), Param("font", Path, None, "a font")),
+                     {"label": 3, "font": Path("~/f.ttf")}, "x")
+    assert values["label"] == "3" and values["font"] == Path("~/f.ttf").expanduser()
+    assert resolve((Param("model", str, "", "checkpoint"),), {"model": Path("m.safetensors")}, "x")["model"] == "m.safetensors"
+
+
+def test_the_vae_refuses_a_number_as_its_start_image():
+    from engine.testing import make_engine
+
+    with pytest.raises(ParamError, match="vae: start=3 is not a path"):
+        make_engine("plugins.vae.plugin").generate("vae", start=3, end=3, interpolate=4)

@@ -10,7 +10,7 @@ import pytest
 from engine import Engine, PluginWarning
 from engine.hookspecs import hookspec
 
-from conftest import TESTS, install_dist
+from conftest import TESTS, enable_plugins, install_dist
 
 
 def names(eng, kind):
@@ -36,6 +36,7 @@ def test_muse_load_plugins_controls_third_party_loading(test_plugin, monkeypatch
 def test_broken_plugins_are_reported_and_isolated(tmp_path, monkeypatch, test_plugin):
     site = install_dist(tmp_path / "more", "muse-broken", {"broken": "muse_brokenplugin", "missing": "no_such_module_xyz"})
     monkeypatch.syspath_prepend(str(site))
+    enable_plugins(monkeypatch, "broken", "missing")
     with pytest.warns(PluginWarning) as caught:
         eng = Engine()
         generators = names(eng, "generator")
@@ -47,6 +48,7 @@ def test_broken_plugins_are_reported_and_isolated(tmp_path, monkeypatch, test_pl
 
 def test_name_clash_names_both_plugins(test_plugin, tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(install_dist(tmp_path / "clash", "muse-clash", {"clash": "muse_clashplugin"})))
+    enable_plugins(monkeypatch, "clash")
     with pytest.warns(PluginWarning, match=r"generator 'noise' is registered by both plugin '(testplugin|clash)' and plugin '(clash|testplugin)'"):
         Engine().components()
 
@@ -215,3 +217,10 @@ def test_reproduce_without_the_plugin_names_it_and_its_distribution(test_plugin,
     result = make_engine().reproduce(tmp_path / "n.png")
     assert not result.identical and result.remade is None
     assert "generator 'noise' is not installed; it was made by plugin testplugin 0.1, package muse-testplugin" in result.detail
+
+
+def test_tests_do_not_see_the_venvs_own_plugins():
+    """examples/muse-procedural is installed in the venv; a test that did not ask for it must not
+    get its components (tests/test_third_party.py enables it explicitly)."""
+    assert os.environ["MUSE_LOAD_PLUGINS"] == ""
+    assert not {"truchet", "groove", "halftone", "palette"} & {c.name for c in Engine().components()}

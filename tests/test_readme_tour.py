@@ -65,7 +65,8 @@ def test_readme_tour_runs_as_written(tmp_path):
     (tmp_path / "shared").symlink_to(SHARED)
     muse = Path(sys.executable).with_name("muse")
     program = [str(muse)] if muse.exists() else [sys.executable, "-m", "engine.cli"]
-    env = {**os.environ, "MUSE_THREADS": "1"}
+    # A reader has what the README installs: the built-ins and examples/muse-procedural.
+    env = {**os.environ, "MUSE_THREADS": "1", "MUSE_LOAD_PLUGINS": "procedural"}
     for line in tour_lines((ROOT / "README.md").read_text(encoding="utf-8")):
         words = shlex.split(shorten(line))
         done = subprocess.run(program + words[1:], cwd=checkout, env=env, capture_output=True, text=True,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -73,9 +74,22 @@ def test_well_behaved_components_pass(kind, name):
 
 def test_the_check_refuses_every_bad_value_the_declaration_allows_it_to_name():
     report = check(Flat(), seed=3)
-    # size: not-a-number, 0, 65, 1.5; mode: a value outside its choices
-    assert "refuses 5 bad value(s)" in " ".join(report.checks)
+    # size: not-a-number, 0, 65, 1.5; mode: a flag, a list, a value outside its choices
+    assert "refuses 7 bad value(s)" in " ".join(report.checks)
     assert report.work.pixels[0, 0, 0] == 3
+
+
+class Traced(Flat):
+    """Takes a path to an image it would trace (unused here): the kit must try wrong-typed ones."""
+
+    name = "traced"
+    params = (*Flat.params, Param("outline", Path, None, "an image to trace"))
+
+
+def test_the_check_tries_wrong_typed_paths_and_text():
+    report = check(Traced())
+    # Flat's 7, and outline: a number and a list
+    assert "refuses 9 bad value(s)" in " ".join(report.checks)
 
 
 def test_kept_files_carry_the_provenance(tmp_path):
@@ -208,7 +222,7 @@ def test_run_cli_uses_the_given_engine_and_cleans_up(tmp_path, monkeypatch):
     eng = make_engine(muse_testplugin, Greeter())
     result = run_cli("hello", engine=eng)
     assert (result.code, result.out) == (0, "hello from a plugin\n")
-    assert "hello" not in cli.cli.commands and cli._engine is None
+    assert "hello" not in cli.cli.commands and not hasattr(cli, "_engine")
 
     made = run_cli("generate", "noise", "-p", "size=3", "--seed", "5", "-o", tmp_path / "n.png", engine=eng)
     assert made.code == 0, made.err
