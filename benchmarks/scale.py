@@ -38,7 +38,7 @@ def worker(batches: int, batch_size: int, out: Path) -> None:
     labels = torch.randint(0, 10, (len(images),), generator=torch.Generator().manual_seed(2))
     job = TrainJob(data=None, out=out / "bench.safetensors", params={}, progress=False)
     trainer = Trainer(job, model="bench", config={}, modules={"net": net}, optimizers={"adam": optimizer},
-                      total_steps=batches, steps_per_epoch=32, checkpoint_every=10**9)
+                      total_batches=batches, steps_per_epoch=32, checkpoint_every=10**9)
     communication = [0.0]
     if dist.is_initialized():
         original = dist.all_reduce

@@ -272,7 +272,7 @@ class Engine:
         component = self.find_trainable(name)
         values = resolve(component.train_params, params, f"train {name}")
         out = Path(out)
-        self.check_train_output(out, resume=resume, force=force)
+        self.check_train_output(out, resume=resume, force=force, dry_run=dry_run)
         if data is not None and not Path(data).exists():
             raise BadInput(f"{data}: no such file or folder")
         job = TrainJob(data=Path(data) if data is not None else None, out=out, params=values, seed=seed,
@@ -284,9 +284,19 @@ class Engine:
         return {**component.train(job), "threads": threads}
 
     @staticmethod
-    def check_train_output(out: Path, *, resume: bool, force: bool) -> None:
-        """A checkpoint is continued (resume state beside it) or replaced (--force), never lost."""
+    def check_train_output(out: Path, *, resume: bool, force: bool, dry_run: bool = False) -> None:
+        """A checkpoint is continued (resume state beside it) or replaced (--force), never lost.
+
+        A dry run's checkpoint is marked as one: a real run replaces it (and says so), another
+        dry run may too; a dry run never replaces a real checkpoint or touches its resume state.
+        """
+        from .checkpoints import is_dry_run_checkpoint
+
         resumable = resume_path(out).is_file()
+        if out.exists() and is_dry_run_checkpoint(out) and not resumable:
+            return
+        if dry_run and out.exists():
+            raise MuseError(f"{out} holds a trained checkpoint; a dry run never replaces one: pass another --out")
         if out.exists() and not force and not (resume and resumable):
             hint = "" if resumable else " (it has no resume state beside it)"
             raise MuseError(f"{out} already exists{hint}; use --force to train a new model over it")

@@ -120,3 +120,32 @@ def check_code_points(codes: Sequence[int], path: Path | str) -> None:
             raise BadInput(f"{path}: vocabulary holds {code}, which is not a Unicode character (0..U+10FFFF)")
     if len(set(codes)) != len(codes):
         raise BadInput(f"{path}: vocabulary lists a character twice")
+
+
+#: Largest safetensors header read without torch (ours are a few kB; the format allows 100 MB).
+MAX_HEADER_BYTES = 100 << 20
+
+
+def header_metadata(path: Path | str) -> dict[str, str] | None:
+    """The ``__metadata__`` strings of a safetensors file, read without torch; None when the file
+    is not one. For decisions made before training starts (is OUT a dry run's checkpoint?)."""
+    try:
+        with open(path, "rb") as handle:
+            size = int.from_bytes(handle.read(8), "little")
+            if not 2 <= size <= MAX_HEADER_BYTES:
+                return None
+            header = json.loads(handle.read(size))
+    except (OSError, ValueError, RecursionError):
+        return None
+    metadata = header.get("__metadata__") if isinstance(header, dict) else None
+    return metadata if isinstance(metadata, dict) else None
+
+
+def is_dry_run_checkpoint(path: Path | str) -> bool:
+    """True for a checkpoint `muse train --dry-run` wrote: one a real run replaces, never resumes."""
+    metadata = header_metadata(path) or {}
+    try:
+        info = json.loads(metadata.get("info", "{}"))
+    except (ValueError, RecursionError, TypeError):
+        return False
+    return isinstance(info, dict) and info.get("dry_run") is True

@@ -8,7 +8,7 @@ setting ``train_params`` and implementing :meth:`Component.train` / :meth:`Compo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -118,9 +118,6 @@ class TrainJob:
     dry_run: bool = False
     resume: bool = True
     progress: bool = True
-    #: Where sample grids and logs go; defaults to a folder beside ``out``.
-    samples_dir: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 KINDS: tuple[str, ...] = ("generator", "stylizer", "composer", "renderer")

@@ -17,12 +17,13 @@ import contextlib
 import hashlib
 import itertools
 import json
+import math
 import os
 import random
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -34,9 +35,10 @@ from tqdm import tqdm
 
 from .components import TrainJob
 from .distributed import World, agree, average_gradients_before_step, broadcast_modules, current_world, init_process_group
-from .checkpoints import Field, parse_metadata, validate_config
+from .checkpoints import Field, is_dry_run_checkpoint, parse_metadata, validate_config
 from .errors import BadInput
 from .io import atomic_path, file_sha256, resume_path
+from .training_params import COMMON, common_train_params  # noqa: F401  (the kit's shared parameters)
 
 FORMAT = "muse-checkpoint-1"
 
@@ -207,20 +209,106 @@ def _restore_optimizer(name: str, optimizer: torch.optim.Optimizer, tensors: Map
     optimizer.load_state_dict({"state": state, "param_groups": saved["param_groups"]})
 
 
+# -- the learning-rate schedule ----------------------------------------------------------------
+@dataclass(frozen=True)
+class WarmupCosine:
+    """Linear warm-up over ``warmup`` optimizer steps, then cosine decay to ``floor`` times the
+    peak at the last step (nanoGPT's ``get_lr``). A function of the step alone, so a resumed run
+    needs no scheduler state; an extended run stretches the decay to its new length."""
+
+    warmup: int = 100
+    floor: float = 0.0
+
+    def factor(self, step: int, total: int) -> float:
+        """The fraction of the peak learning rate for optimizer step ``step`` of ``total``."""
+        warmup = max(1, self.warmup)
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min(1.0, (step - warmup) / max(1, total - warmup))
+        return self.floor + (1.0 - self.floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a run after its checkpoint was saved (the CLI exits 130). ``summary`` is what
+    ``Trainer.fit`` would have returned; running the same command again continues."""
+
+    def __init__(self, summary: dict[str, Any]):
+        super().__init__(f"interrupted: saved {summary.get('out')} at step {summary.get('step')}")
+        self.summary = summary
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.summary,))
+
+
+def optimizer_steps(batches: int, steps_per_epoch: int, ranks: int) -> int:
+    """How many optimizer steps a run of ``batches`` batches takes on ``ranks`` processes: each
+    epoch gives every rank ``steps_per_epoch // ranks`` (the few left over are skipped)."""
+    per_epoch = steps_per_epoch // ranks
+    epochs, rest = divmod(batches, steps_per_epoch)
+    return epochs * per_epoch + min(per_epoch, -(-rest // ranks))
+
+
+class _Progress:
+    """The progress bar (rank 0 only), running loss averages between checkpoints, throughput."""
+
+    def __init__(self, trainer: "Trainer"):
+        self.ranks = trainer.world.size
+        self.bar = tqdm(total=trainer.total_batches, initial=min(trainer.position, trainer.total_batches),
+                        desc=f"train {trainer.model}", unit="batch",
+                        disable=not (trainer.job.progress and trainer.world.is_main),
+                        mininterval=0.5 if sys.stderr.isatty() else 30, dynamic_ncols=True)
+        self.sums: dict[str, float] = {}
+        self.steps = 0
+        self.examples = 0
+        self.started = time.perf_counter()
+
+    def __enter__(self) -> "_Progress":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.close()
+
+    def record(self, losses: Mapping[str, float], examples: int) -> None:
+        self.examples += examples * self.ranks
+        self.steps += 1
+        for key, value in losses.items():
+            self.sums[key] = self.sums.get(key, 0.0) + float(value)
+        rate = {"ex/s": f"{self.examples_per_second:.0f}"} if self.examples else {}
+        self.bar.update(self.ranks)
+        self.bar.set_postfix({**{k: f"{v / self.steps:.3f}" for k, v in self.sums.items()}, **rate}, refresh=False)
+
+    def take_averages(self) -> dict[str, float]:
+        """The mean of each loss since the last call (for the run's history), and start afresh."""
+        averages = {k: v / max(self.steps, 1) for k, v in self.sums.items()}
+        self.sums, self.steps = {}, 0
+        return averages
+
+    @property
+    def examples_per_second(self) -> float:
+        return self.examples / max(time.perf_counter() - self.started, 1e-9)
+
+
 # -- the loop ----------------------------------------------------------------------------------
 @dataclass
 class Trainer:
-    """Runs ``step`` over ``batches(epoch)`` for ``total_steps`` batches, with checkpoints and progress.
+    """Runs ``step`` over ``batches(epoch)`` until ``total_batches`` are consumed, with checkpoints,
+    previews, progress and a clean stop on Ctrl-C.
 
     ``batches(epoch)`` must yield ``steps_per_epoch`` batches, the same ones for the same epoch
     (seed the shuffle with the run's seed and ``epoch``): resuming skips those already done.
     ``export()`` returns the tensors to ship; by default every module's state dict, prefixed by
-    its name. ``sample(step, folder)`` writes previews every ``sample_every`` steps.
+    its name. ``sample(step, folder)`` writes previews every ``sample_every`` optimizer steps.
+    ``schedule`` (a :class:`WarmupCosine`) sets every optimizer's learning rate before each step,
+    as a fraction of the rate it was built with.
 
-    Under torchrun's environment (or `muse train --nproc N`) the same code is data-parallel
-    (see engine.distributed): rank r takes batches r, r+N, ...; gradients are averaged before
-    every optimizer step; only rank 0 shows progress and writes files. ``total_steps`` then still
-    counts batches, so N ranks finish the same number of epochs in 1/N of the optimizer steps.
+    ``total_batches``, ``checkpoint_every`` and ``sample_every`` default to the job's shared
+    training parameters (``epochs`` x ``steps_per_epoch`` or ``steps``; see
+    engine.training_params). Two counters, named for what they count: ``step`` is optimizer
+    steps taken, ``position`` is batches consumed by all ranks together (where in the data the
+    run is). Under torchrun's environment (or `muse train --nproc N`) the same code is
+    data-parallel (see engine.distributed): rank r takes batches r, r+N, ...; gradients are
+    averaged before every optimizer step; only rank 0 shows progress and writes files; N ranks
+    finish the same number of epochs in 1/N of the optimizer steps.
     """
 
     job: TrainJob
@@ -228,28 +316,37 @@ class Trainer:
     config: dict[str, Any]
     modules: dict[str, torch.nn.Module]
     optimizers: dict[str, torch.optim.Optimizer]
-    total_steps: int
-    steps_per_epoch: int
+    total_batches: int | None = None
+    steps_per_epoch: int = 0
     data_fingerprint: str = ""
-    checkpoint_every: int = 500
-    sample_every: int = 0
+    checkpoint_every: int | None = None
+    sample_every: int | None = None
     sample: Callable[[int, Path], None] | None = None
     export: Callable[[], dict[str, torch.Tensor]] | None = None
+    schedule: WarmupCosine | None = None
     #: Optimizer steps taken by this job.
     step: int = 0
     #: Batches consumed by all ranks together: where in the data the job is.
     position: int = 0
     history: list[dict[str, float]] = field(default_factory=list)
     world: World = field(default_factory=current_world)
+    #: The earlier name of ``total_batches`` (it always counted batches); still accepted.
+    total_steps: InitVar[int | None] = None
     _stop_requested: bool = False
+    _saved_at: int = -1
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, total_steps: int | None) -> None:
         if self.steps_per_epoch < self.world.size:
             raise BadInput("the training data is smaller than one batch per process")
+        self._take_defaults_from_job(total_steps)
         init_process_group(self.world)
         if self.job.dry_run:
-            self.total_steps = min(self.total_steps, 2 * self.world.size)
-        if self.job.resume and resume_path(self.job.out).is_file() and self.job.out.is_file():
+            if self.job.out.is_file() and not is_dry_run_checkpoint(self.job.out):
+                raise BadInput(f"{self.job.out} holds a trained checkpoint; a dry run never replaces one: pass another --out")
+            self.total_batches = min(self.total_batches, 2 * self.world.size)
+        elif self.job.out.is_file() and is_dry_run_checkpoint(self.job.out):
+            self._note(f"{self.job.out} is a dry run's checkpoint: starting afresh and replacing it")
+        elif self.job.resume and resume_path(self.job.out).is_file() and self.job.out.is_file():
             self._load_resume()
         if self.world.distributed:
             broadcast_modules(self.modules.values())
@@ -258,27 +355,63 @@ class Trainer:
             # Different dropout/noise per rank, the same for the same seed and world size.
             torch.manual_seed(self.job.seed * 7919 + self.world.rank * 104_729 + self.position)
 
+    def _take_defaults_from_job(self, total_steps: int | None) -> None:
+        params = self.job.params
+        if self.total_batches is None:
+            self.total_batches = total_steps
+        if self.total_batches is None:
+            if "epochs" in params:
+                self.total_batches = int(params["epochs"]) * self.steps_per_epoch
+            elif "steps" in params:
+                self.total_batches = int(params["steps"])
+            else:
+                raise TypeError("Trainer needs total_batches= (or an 'epochs' or 'steps' training parameter)")
+        if self.checkpoint_every is None:
+            self.checkpoint_every = int(params.get("checkpoint_every", 500))
+        if self.sample_every is None:
+            self.sample_every = int(params.get("sample_every", 0))
+
+    # -- what the counters mean ----------------------------------------------------------------
     @property
     def epoch(self) -> int:
         return self.position // self.steps_per_epoch
 
     @property
+    def planned_steps(self) -> int:
+        """Optimizer steps the whole run takes (what a schedule decays over)."""
+        return optimizer_steps(self.total_batches, self.steps_per_epoch, self.world.size)
+
+    @property
+    def finished(self) -> bool:
+        return self.position >= self.total_batches or self._stop_requested
+
+    @property
     def samples_dir(self) -> Path:
         out = self.job.out
-        return self.job.samples_dir or out.with_name(out.name.removesuffix(".safetensors") + "-samples")
+        return out.with_name(out.name.removesuffix(".safetensors") + "-samples")
 
+    def _note(self, message: str) -> None:
+        if self.world.is_main:
+            print(f"muse: {message}", file=sys.stderr, flush=True)
+
+    # -- checkpoints ---------------------------------------------------------------------------
     def weights(self) -> dict[str, torch.Tensor]:
         if self.export is not None:
             return self.export()
         return {f"{name}.{k}": v for name, module in self.modules.items() for k, v in module.state_dict().items()}
 
     def save(self, metrics: Mapping[str, Any] | None = None) -> Path:
-        """Write the shippable weights and the resume state (rank 0 only; others return at once)."""
+        """Write the shippable weights and the resume state (rank 0 only; others return at once).
+        A dry run's checkpoint is marked as one and has no resume state: nothing continues it."""
+        self._saved_at = self.step
         if not self.world.is_main:
             return self.job.out
         info = {"step": self.step, "position": self.position, "epoch": self.epoch, "world_size": self.world.size,
                 "data_fingerprint": self.data_fingerprint, "seed": self.job.seed, "metrics": dict(metrics or {}),
-                "total_steps": self.total_steps}
+                "total_batches": self.total_batches}
+        if self.job.dry_run:
+            save_checkpoint(self.job.out, self.weights(), model=self.model, config=self.config, dry_run=True, **info)
+            return self.job.out
         save_checkpoint(self.job.out, self.weights(), model=self.model, config=self.config, **info)
         tensors = {f"module.{name}.{k}": v for name, m in self.modules.items() for k, v in m.state_dict().items()}
         optim_meta = {}
@@ -294,20 +427,29 @@ class Trainer:
     def _load_resume(self) -> None:
         path = resume_path(self.job.out)
         meta = read_metadata(path)
-        if meta["model"] != self.model + ":resume" or meta["config"] != json.loads(json.dumps(self.config, sort_keys=True)):
+        if meta["model"] != self.model + ":resume" or _run_identity(meta["config"]) != _run_identity(self.config):
             raise BadInput(f"{path}: resume state is for a different model or config; use --force to start over")
         if self.data_fingerprint and meta["info"].get("data_fingerprint") not in ("", self.data_fingerprint):
             raise BadInput(f"{path}: resume state was trained on different data; use --force to start over")
-        tensors = load_file(str(path))
-        for name, module in self.modules.items():
-            prefix = f"module.{name}."
-            module.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
-        for name, optimizer in self.optimizers.items():
-            _restore_optimizer(name, optimizer, tensors, meta["info"]["optimizers"][name])
-        torch.set_rng_state(tensors["rng.torch"])
-        self.step = int(meta["info"]["step"])
-        self.position = int(meta["info"].get("position", self.step))
+        try:
+            tensors = load_file(str(path))
+            for name, module in self.modules.items():
+                prefix = f"module.{name}."
+                module.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+            for name, optimizer in self.optimizers.items():
+                _restore_optimizer(name, optimizer, tensors, meta["info"]["optimizers"][name])
+            torch.set_rng_state(tensors["rng.torch"])
+            self.step = int(meta["info"]["step"])
+            self.position = int(meta["info"].get("position", self.step))
+        except (SafetensorError, OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
+            raise BadInput(f"{path}: damaged resume state ({type(error).__name__}: {error}); use --force to start over") from None
+        if self.position >= self.total_batches:
+            self._note(f"{self.job.out} already has {self.position} of the {self.total_batches} batches asked for; "
+                       "ask for more epochs or steps to continue it")
+        elif self.position:
+            self._note(f"continuing {self.job.out} from step {self.step} (batch {self.position} of {self.total_batches})")
 
+    # -- interrupts ----------------------------------------------------------------------------
     @contextlib.contextmanager
     def _graceful_interrupt(self) -> Iterator[None]:
         """First Ctrl-C asks the loop to checkpoint and stop; a second one stops at once."""
@@ -315,8 +457,7 @@ class Trainer:
         def request_stop(signum: int, frame: Any) -> None:
             self._stop_requested = True
             signal.signal(signal.SIGINT, previous)
-            if self.world.is_main:
-                print("\nmuse: saving a checkpoint after this step (Ctrl-C again to abort)", file=sys.stderr)
+            self._note("saving a checkpoint after this step (Ctrl-C again to abort)")
 
         try:
             previous = signal.signal(signal.SIGINT, request_stop)
@@ -328,59 +469,102 @@ class Trainer:
         finally:
             signal.signal(signal.SIGINT, previous)
 
+    # -- rank arithmetic -----------------------------------------------------------------------
+    def _my_batches(self, batches: Callable[[int], Iterable[Any]]) -> Iterator[Any]:
+        """This rank's share of what is left of the current epoch: batches r, r+N, ... from the
+        current position, the same count on every rank so no rank waits alone in a collective."""
+        ranks, spe = self.world.size, self.steps_per_epoch
+        epoch, offset = self.epoch, self.position % spe
+        count = min((spe - offset) // ranks, -(-(self.total_batches - self.position) // ranks))
+        first = offset + self.world.rank
+        taken = 0
+        for taken, batch in enumerate(itertools.islice(batches(epoch), first, first + count * ranks, ranks), 1):
+            yield batch
+        if taken < count and not self._stop_requested:
+            raise RuntimeError(f"{self.model}: batches({epoch}) gave fewer than steps_per_epoch={spe} batches")
+
+    def _advance(self) -> None:
+        """One optimizer step done on every rank: ``ranks`` batches of the data consumed."""
+        self.step += 1
+        self.position += self.world.size
+
+    def _end_epoch(self) -> None:
+        """Skip the few batches an epoch has left over when they do not divide among the ranks."""
+        if not self.finished and self.position % self.steps_per_epoch:
+            self.position = (self.epoch + 1) * self.steps_per_epoch
+
+    def _agree(self, losses: dict[str, float]) -> dict[str, float]:
+        """Every rank's losses averaged, and a stop on one rank a stop on all."""
+        if not self.world.distributed:
+            return losses
+        values, self._stop_requested = agree(list(losses.values()), self._stop_requested, self.world)
+        return dict(zip(losses, values))
+
+    # -- per-step duties -----------------------------------------------------------------------
+    def _set_learning_rates(self) -> None:
+        if self.schedule is None:
+            return
+        factor = self.schedule.factor(self.step, self.planned_steps)
+        for optimizer in self.optimizers.values():
+            for group in optimizer.param_groups:
+                group.setdefault("peak_lr", group["lr"])
+                group["lr"] = group["peak_lr"] * factor
+
+    def _sample_if_due(self) -> None:
+        if self.world.is_main and self.sample and self.sample_every and self.step % self.sample_every == 0:
+            self.samples_dir.mkdir(parents=True, exist_ok=True)
+            self.sample(self.step, self.samples_dir)
+
+    def _checkpoint_if_due(self, progress: _Progress) -> None:
+        if self.finished or self.step % self.checkpoint_every == 0:
+            self.history.append({"step": self.step, **progress.take_averages()})
+            self.save()
+
+    def _summary(self, progress: _Progress) -> dict[str, Any]:
+        return {"step": self.step, "epoch": self.epoch, "interrupted": self._stop_requested,
+                "losses": self.history[-1] if self.history else {},
+                "examples_per_second": progress.examples_per_second, "out": str(self.job.out)}
+
+    # -- the loop ------------------------------------------------------------------------------
     def fit(self, batches: Callable[[int], Iterable[Any]], step: Callable[[Any], Mapping[str, float]]) -> dict[str, Any]:
-        """Train until ``total_steps`` batches are consumed (or Ctrl-C); return the last losses.
+        """Train until ``total_batches`` batches are consumed; return the last losses.
 
         ``step`` returns its losses as floats; an ``n`` entry counts the examples in the batch
-        for the throughput shown on the progress bar.
+        for the throughput shown on the progress bar. Ctrl-C saves a checkpoint after the
+        current step and raises :class:`TrainingInterrupted`.
         """
         for module in self.modules.values():
             module.train()
-        ranks, spe = self.world.size, self.steps_per_epoch
-        bar = tqdm(total=self.total_steps, initial=self.position, desc=f"train {self.model}", unit="batch",
-                   disable=not (self.job.progress and self.world.is_main),
-                   mininterval=0.5 if sys.stderr.isatty() else 30, dynamic_ncols=True)
-        running: dict[str, float] = {}
-        seen = counted = 0
-        started = time.perf_counter()
-        with self._graceful_interrupt(), bar:
-            while self.position < self.total_steps and not self._stop_requested:
-                epoch, offset = self.epoch, self.position % spe
-                # Every rank takes the same number of batches, so no rank waits alone in a collective.
-                count = min((spe - offset) // ranks, -(-(self.total_steps - self.position) // ranks))
-                first = offset + self.world.rank
-                processed = 0
-                for processed, batch in enumerate(itertools.islice(batches(epoch), first, first + count * ranks, ranks), 1):
+        with self._graceful_interrupt(), _Progress(self) as progress:
+            while not self.finished:
+                for batch in self._my_batches(batches):
+                    self._set_learning_rates()
                     losses = dict(step(batch))
-                    counted += int(losses.pop("n", 0)) * ranks
-                    if self.world.distributed:
-                        values, self._stop_requested = agree(list(losses.values()), self._stop_requested, self.world)
-                        losses = dict(zip(losses, values))
-                    self.step += 1
-                    self.position += ranks
-                    seen += 1
-                    for key, value in losses.items():
-                        running[key] = running.get(key, 0.0) + float(value)
-                    rate = {"ex/s": f"{counted / (time.perf_counter() - started):.0f}"} if counted else {}
-                    bar.update(ranks)
-                    bar.set_postfix({**{k: f"{v / seen:.3f}" for k, v in running.items()}, **rate}, refresh=False)
-                    if self.world.is_main and self.sample and self.sample_every and self.step % self.sample_every == 0:
-                        self.samples_dir.mkdir(parents=True, exist_ok=True)
-                        self.sample(self.step, self.samples_dir)
-                    finished = self.position >= self.total_steps or self._stop_requested
-                    if finished or self.step % self.checkpoint_every == 0:
-                        self.history.append({"step": self.step, **{k: v / max(seen, 1) for k, v in running.items()}})
-                        running, seen = {}, 0
-                        self.save()
-                    if finished:
+                    examples = int(losses.pop("n", 0))
+                    losses = self._agree(losses)
+                    self._advance()
+                    progress.record(losses, examples)
+                    self._sample_if_due()
+                    self._checkpoint_if_due(progress)
+                    if self.finished:
                         break
-                if processed < count and not self._stop_requested:
-                    raise RuntimeError(f"{self.model}: batches({epoch}) gave fewer than steps_per_epoch={spe} batches")
-                if not self._stop_requested and self.position < self.total_steps and self.position % spe:
-                    self.position = (epoch + 1) * spe  # skip the few batches left over when ranks > 1
-        return {"step": self.step, "epoch": self.epoch, "interrupted": self._stop_requested,
-                "losses": self.history[-1] if self.history else {},
-                "examples_per_second": counted / max(time.perf_counter() - started, 1e-9), "out": str(self.job.out)}
+                self._end_epoch()
+            if self._stop_requested:
+                if self._saved_at != self.step:
+                    self.save()
+                self._note(f"saved {self.job.out} at step {self.step}; run the same command to continue")
+                raise TrainingInterrupted(self._summary(progress))
+        return self._summary(progress)
+
+
+#: Config keys that say how long a run is, not what it trains: a resumed run may change them.
+RUN_LENGTH_KEYS = ("epochs", "steps")
+
+
+def _run_identity(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A config as resume compares it: JSON-normalised, without the run's length."""
+    normal = json.loads(json.dumps(dict(config), sort_keys=True, default=str))
+    return {k: v for k, v in normal.items() if k not in RUN_LENGTH_KEYS}
 
 
 def shuffled_batches(count: int, batch_size: int, seed: int, epoch: int, drop_last: bool = True) -> Iterator[torch.Tensor]:

@@ -53,7 +53,7 @@ def checkpoint(corpus, tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("ckpt") / "melody.safetensors"
     Engine().train("melody", data=corpus, out=out, dry_run=True, progress=False, hidden=16, layers=1,
-                   batch_size=4, window=32, report_every=1)
+                   batch_size=4, window=32, sample_every=1)
     return out
 
 

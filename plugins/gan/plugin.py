@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import Generator, Image, Param, ParamError, hookimpl
+from engine.training_params import common_train_params
 
 WEIGHTS = Path(__file__).parent / "weights"
 
@@ -28,9 +29,7 @@ class GanGenerator(Generator):
         Param("animate", bool, True, "a walk as animation frames (GIF, WebP and PNG animate); false: the frames side by side as one strip"),
     )
     train_params = (
-        Param("epochs", int, 8, "passes over the training images", min=1),
-        Param("batch_size", int, 64, "images per step", min=2),
-        Param("lr", float, 2e-4, "Adam learning rate of both networks", min=1e-6, max=1.0),
+        *common_train_params(epochs=8, batch_size=64, lr=2e-4, checkpoint_every=500, sample_every=500),
         Param("latent", int, 64, "latent dimensions", min=2, max=1024),
         Param("width", int, 32, "channels of the last generator block / first critic block", min=8, max=512),
         Param("mode_seeking", float, 0.0, "weight of a term that keeps samples of one label apart (0 = off; docs/models.md#gan measures 1)", min=0.0, max=100.0),
@@ -38,8 +37,6 @@ class GanGenerator(Generator):
         Param("size", int, 28, "image side in pixels (data is resized/cropped to it)", choices=(28, 32, 64)),
         Param("channels", int, 1, "1 = greyscale, 3 = RGB", choices=(1, 3)),
         Param("conditional", bool, True, "condition on class labels when the data has them"),
-        Param("sample_every", int, 500, "write a preview sheet every this many steps (0 = never)", min=0),
-        Param("checkpoint_every", int, 500, "save weights and resume state every this many steps", min=1),
     )
     eval_params = (
         MODEL,

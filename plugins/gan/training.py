@@ -91,10 +91,9 @@ def train(job: TrainJob) -> dict[str, Any]:
 
     trainer = Trainer(job, model="gan", config=config,
                       modules={"generator": generator, "discriminator": discriminator, "average": average},
-                      optimizers=optimizers, total_steps=params["epochs"] * steps_per_epoch,
-                      steps_per_epoch=steps_per_epoch, data_fingerprint=fingerprint,
-                      checkpoint_every=params["checkpoint_every"], sample_every=params["sample_every"],
+                      optimizers=optimizers, steps_per_epoch=steps_per_epoch, data_fingerprint=fingerprint,
                       sample=sample, export=export)
+
     def batches(epoch: int):
         return shuffled_batches(len(data), batch_size, job.seed, epoch)
 
@@ -113,8 +112,11 @@ def train(job: TrainJob) -> dict[str, Any]:
         d_loss.backward()
         optimizers["discriminator"].step()
         g_loss = -discriminator(fake, y_fake).mean()
-        spread = mode_seeking_loss(fake[:pairs], fake[pairs:2 * pairs], z[:pairs], z[pairs:2 * pairs])
-        g_loss = g_loss + params["mode_seeking"] * spread
+        if pairs:  # a batch of one has no pair to compare
+            spread = mode_seeking_loss(fake[:pairs], fake[pairs:2 * pairs], z[:pairs], z[pairs:2 * pairs])
+            g_loss = g_loss + params["mode_seeking"] * spread
+        else:
+            spread = torch.tensor(float("inf"))
         optimizers["generator"].zero_grad(set_to_none=True)
         g_loss.backward()
         optimizers["generator"].step()

@@ -69,8 +69,8 @@ def train(job: TrainJob) -> dict[str, Any]:
     steps_per_epoch = len(data) // batch_size
     images = to_unit(data.images)
     trainer = Trainer(job, model="classifier", config=config, modules={"classifier": network},
-                      optimizers={"classifier": optimizer}, total_steps=params["epochs"] * steps_per_epoch,
-                      steps_per_epoch=steps_per_epoch, data_fingerprint=fingerprint)
+                      optimizers={"classifier": optimizer}, steps_per_epoch=steps_per_epoch,
+                      data_fingerprint=fingerprint)
 
     def step(index: torch.Tensor) -> dict[str, float]:
         batch = images[index]

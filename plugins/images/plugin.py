@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import Image, Param, Stylizer, Text, hookimpl
+from engine.training_params import common_train_params
 
 MODEL = Param("model", str, "default", "shipped checkpoint name or a .safetensors path from `muse train classifier`")
 
@@ -21,9 +22,7 @@ class ImageClassifier(Stylizer):
     params = (MODEL, Param("top", int, 3, "how many classes to list, most likely first", min=1, max=100))
     demo_inputs = ("gan",)
     train_params = (
-        Param("epochs", int, 5, "passes over the training images", min=1),
-        Param("batch_size", int, 128, "images per step", min=2),
-        Param("lr", float, 1e-3, "Adam learning rate", min=1e-6, max=1.0),
+        *common_train_params(epochs=5, batch_size=128, lr=1e-3, checkpoint_every=500),
         Param("features", int, 128, "width of the penultimate layer (the FID feature size)", min=8, max=2048),
         Param("size", int, 28, "image side in pixels (data is resized/cropped to it)", choices=(28, 32, 64)),
         Param("channels", int, 1, "1 = greyscale, 3 = RGB", choices=(1, 3)),

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import Generator, Param, Score, hookimpl
+from engine.training_params import common_train_params
 from engine.theory import parse_key
 
 from .events import parse_meter
@@ -37,15 +38,11 @@ class MelodyGenerator(Generator):
         MODEL,
     )
     train_params = (
-        Param("epochs", int, 40, "passes over the training tunes", min=1),
-        Param("batch_size", int, 32, "tunes per batch", min=1),
+        *common_train_params(epochs=40, batch_size=32, lr=3e-3, checkpoint_every=200, sample_every=100),
         Param("window", int, 256, "events per training window (longer tunes are cropped at random)", min=8),
         Param("hidden", int, 256, "LSTM width", min=8),
         Param("layers", int, 2, "LSTM layers", min=1, max=4),
         Param("dropout", float, 0.3, "dropout on LSTM inputs and outputs", min=0.0, max=0.9),
-        Param("lr", float, 3e-3, "Adam learning rate (cosine decay after a one-epoch warm-up)", min=1e-6),
-        Param("checkpoint_every", int, 200, "steps between checkpoints", min=1),
-        Param("report_every", int, 100, "steps between held-out NLL reports (0: none)", min=0),
     )
     eval_params = (
         MODEL,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from engine import BadInput, TrainJob
-from engine.training import Trainer, data_fingerprint, shuffled_batches
+from engine.training import Trainer, WarmupCosine, data_fingerprint, shuffled_batches
 
 from .data import Encoded, crop_batch, encode_tunes, load_corpus, split
 from .model import MelodyLSTM, model_config
@@ -51,14 +50,8 @@ def train_melody(job: TrainJob) -> dict[str, Any]:
     steps_per_epoch = len(train_tunes) // batch_size
     model = MelodyLSTM(hidden=params["hidden"], layers=params["layers"], dropout=params["dropout"])
     optimizer = torch.optim.Adam(model.parameters(), lr=params["lr"])
-    total_steps = params["epochs"] * steps_per_epoch
-    warmup = max(1, steps_per_epoch)
-
-    def learning_rate(step: int) -> float:
-        """One epoch of linear warm-up, then cosine decay to zero; a function of the step, so resuming is exact."""
-        return params["lr"] * min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(step / max(total_steps, 1), 1.0)))
     config = {**model_config(params["hidden"], params["layers"]), "dropout": params["dropout"], "window": params["window"],
-              "batch_size": batch_size, "lr": params["lr"], "epochs": params["epochs"]}
+              "batch_size": batch_size, "lr": params["lr"]}
     log_lines: list[str] = []
 
     def report(step: int, folder: Path) -> None:
@@ -68,9 +61,8 @@ def train_melody(job: TrainJob) -> dict[str, Any]:
         (folder / "held_out.log").write_text("\n".join(log_lines) + "\n")
 
     trainer = Trainer(job=job, model=NAME, config=config, modules={"model": model}, optimizers={"adam": optimizer},
-                      total_steps=total_steps, steps_per_epoch=steps_per_epoch,
-                      data_fingerprint=data_fingerprint(job.data), checkpoint_every=params["checkpoint_every"],
-                      sample_every=params["report_every"], sample=report)
+                      steps_per_epoch=steps_per_epoch, data_fingerprint=data_fingerprint(job.data), sample=report,
+                      schedule=WarmupCosine(warmup=steps_per_epoch))  # one epoch of warm-up, then cosine to zero
 
     def batches(epoch: int):
         generator = torch.Generator().manual_seed(job.seed * 7919 + epoch)
@@ -79,8 +71,6 @@ def train_melody(job: TrainJob) -> dict[str, Any]:
 
     def step(batch) -> dict[str, float]:
         features, pitches, durations = batch
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(trainer.step)
         loss, count = event_loss(model, features, pitches, durations)
         optimizer.zero_grad(set_to_none=True)
         (loss / max(count, 1)).backward()

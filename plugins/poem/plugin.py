@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import Generator, Param, Text, TrainJob, hookimpl
+from engine.training_params import common_train_params
 
 WEIGHTS = Path(__file__).parent / "weights"
 #: Kept here (not imported from forms.py) so `muse list` does not import the model code.
@@ -29,21 +30,17 @@ class PoemGenerator(Generator):
         Param("top_p", float, 0.95, "Sample from the smallest set holding this probability mass (1: all).", min=0.01, max=1.0),
     )
     train_params = (
-        Param("steps", int, 3000, "Optimizer steps in all (a resumed run continues to this count).", min=1),
+        *common_train_params(steps=3000, batch_size=32, lr=2e-3, checkpoint_every=250, sample_every=250),
         Param("hidden", int, 384, "Recurrent units per layer.", min=8, max=4096),
         Param("layers", int, 2, "Recurrent layers.", min=1, max=8),
         Param("embed", int, 64, "Character embedding size.", min=4, max=2048),
         Param("cell", str, "lstm", "Recurrent cell.", choices=("lstm", "gru")),
         Param("dropout", float, 0.15, "Dropout between layers and before the softmax.", min=0.0, max=0.9),
         Param("seq_len", int, 128, "Characters per training window (backpropagation length).", min=2, max=4096),
-        Param("batch_size", int, 32, "Windows per step.", min=1, max=4096),
-        Param("lr", float, 2e-3, "Peak AdamW learning rate (warm-up, then cosine to a tenth).", min=1e-6, max=1.0),
         Param("min_count", int, 1, "Characters seen fewer times become 'unknown' (keeps big vocabularies small).", min=1),
         Param("holdout", float, 0.1, "Fraction at the end of every file kept for validation.", min=0.0, max=0.5),
         Param("pattern", str, "*.txt", "Which files of a --data folder to read."),
         Param("language", str, "", "Language code to record (en, zh); empty: detect from the text."),
-        Param("checkpoint_every", int, 250, "Steps between checkpoints.", min=1),
-        Param("sample_every", int, 250, "Steps between a validation estimate and a text sample (0: never).", min=0),
     )
 
     eval_params = (

@@ -9,7 +9,6 @@ text, which is how an RNN is meant to be read.
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 import torch
 
 from engine import BadInput, TrainJob
-from engine.training import Trainer, data_fingerprint
+from engine.training import Trainer, WarmupCosine, data_fingerprint
 
 from .checkpoint import COMPONENT, export_tensors
 from .data import Vocabulary, corpus_files, corpus_words, read_text, split_corpus, window_batches
@@ -65,13 +64,6 @@ def validation_loss(model: CharRNN, vocab: Vocabulary, texts: list[str], streams
     return total / count
 
 
-def learning_rate(step: int, total: int, peak: float, warmup: int = 100) -> float:
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return peak * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress)))
-
-
 def train(job: TrainJob) -> dict[str, Any]:
     params = job.params
     if job.data is None:
@@ -95,9 +87,9 @@ def train(job: TrainJob) -> dict[str, Any]:
                    "lr": params["lr"], "min_count": params["min_count"], "holdout": params["holdout"],
                    "pattern": params["pattern"]}
     trainer = Trainer(job=job, model=COMPONENT, config=full_config, modules={"lm": model},
-                      optimizers={"adamw": optimizer}, total_steps=params["steps"], steps_per_epoch=steps_per_epoch,
-                      data_fingerprint=data_fingerprint(job.data), checkpoint_every=params["checkpoint_every"],
-                      sample_every=params["sample_every"], export=lambda: export_tensors(model, vocab, lexicon))
+                      optimizers={"adamw": optimizer}, steps_per_epoch=steps_per_epoch,
+                      data_fingerprint=data_fingerprint(job.data), schedule=WarmupCosine(warmup=100, floor=0.1),
+                      export=lambda: export_tensors(model, vocab, lexicon))
     if not job.dry_run:
         print(f"poem: {len(files)} file(s), {len(split.train):,} training chars, {sum(map(len, split.validation)):,} "
               f"validation chars, vocabulary {len(vocab)}, language {language}, "
@@ -115,8 +107,6 @@ def train(job: TrainJob) -> dict[str, Any]:
 
     def step(batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, float]:
         inputs, targets = batch
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(trainer.step, trainer.total_steps, params["lr"])
         logits, _ = model(inputs)
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
         optimizer.zero_grad(set_to_none=True)

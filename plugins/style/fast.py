@@ -84,9 +84,7 @@ def train(job: TrainJob) -> dict[str, Any]:
         net.train()
 
     trainer = Trainer(job=job, model=MODEL_NAME, config=config, modules={"net": net}, optimizers={"adam": optimizer},
-                      total_steps=params["steps"], steps_per_epoch=STEPS_PER_EPOCH,
-                      data_fingerprint=data_fingerprint(job.data), checkpoint_every=200,
-                      sample_every=params["sample_every"], sample=sample)
+                      steps_per_epoch=STEPS_PER_EPOCH, data_fingerprint=data_fingerprint(job.data), sample=sample)
     return trainer.fit(crops.batches, step)
 
 

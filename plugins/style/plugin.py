@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import BadInput, Image, Param, ParamError, Stylizer, TrainJob, hookimpl
+from engine.training_params import common_train_params
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
@@ -52,14 +53,11 @@ class StyleStylizer(Stylizer):
     )
     train_params = (
         STYLE, STYLE_WEIGHTS, STRENGTH,
-        Param("steps", int, 2000, "training steps", min=1),
-        Param("batch_size", int, 4, "content crops per step", min=1, max=64),
+        *common_train_params(steps=2000, batch_size=4, lr=1e-3, checkpoint_every=200, sample_every=200),
         Param("crop", int, 160, "content crop size in pixels", min=32, max=1024),
-        Param("lr", float, 1e-3, "Adam learning rate", min=1e-6, max=1.0),
         Param("width", int, 16, "channels of the net's first layer (Johnson et al.: 32)", min=4, max=128),
         Param("blocks", int, 3, "residual blocks", min=1, max=10),
         FEATURES, WEIGHTS,
-        Param("sample_every", int, 200, "write a preview every N steps (0: never)", min=0),
     )
     eval_params = (
         STYLE, STYLE_WEIGHTS,

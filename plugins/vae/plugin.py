@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import Generator, Image, Param, ParamError, Stylizer, hookimpl
+from engine.training_params import common_train_params
 
 WEIGHTS = Path(__file__).parent / "weights"
 
@@ -59,9 +60,7 @@ class VaeGenerator(Generator):
         Param("animate", bool, True, "a walk as animation frames (GIF, WebP and PNG animate); false: the frames side by side as one strip"),
     )
     train_params = (
-        Param("epochs", int, 20, "passes over the training images", min=1),
-        Param("batch_size", int, 64, "images per step", min=2),
-        Param("lr", float, 1e-3, "Adam learning rate", min=1e-6, max=1.0),
+        *common_train_params(epochs=20, batch_size=64, lr=1e-3, checkpoint_every=1000, sample_every=1000),
         Param("latent", int, 16, "latent dimensions", min=2, max=1024),
         Param("width", int, 32, "channels of the first encoder block", min=8, max=512),
         Param("hidden", int, 256, "width of the fully connected layer on each side of the code", min=16, max=4096),
@@ -69,8 +68,6 @@ class VaeGenerator(Generator):
         Param("size", int, 28, "image side in pixels (data is resized/cropped to it)", choices=(28, 32, 64)),
         Param("channels", int, 1, "1 = greyscale, 3 = RGB", choices=(1, 3)),
         Param("conditional", bool, True, "condition on class labels when the data has them"),
-        Param("sample_every", int, 1000, "write a preview sheet every this many steps (0 = never)", min=0),
-        Param("checkpoint_every", int, 1000, "save weights and resume state every this many steps", min=1),
     )
     eval_params = (
         MODEL,

@@ -48,9 +48,7 @@ def train(job: TrainJob) -> dict[str, Any]:
         write_sheet(batch, 8, folder / f"step-{step:06d}.png")
 
     trainer = Trainer(job, model="vae", config=config, modules={"vae": model}, optimizers={"vae": optimizer},
-                      total_steps=params["epochs"] * steps_per_epoch, steps_per_epoch=steps_per_epoch,
-                      data_fingerprint=fingerprint, checkpoint_every=params["checkpoint_every"],
-                      sample_every=params["sample_every"], sample=sample,
+                      steps_per_epoch=steps_per_epoch, data_fingerprint=fingerprint, sample=sample,
                       export=lambda: half({f"vae.{k}": v for k, v in model.state_dict().items()}))
 
     def batches(epoch: int):

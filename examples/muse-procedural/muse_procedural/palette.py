@@ -78,7 +78,7 @@ def train(job: TrainJob, model_name: str) -> dict[str, Any]:
     palette.seed_centres(pixels, generator)
     optimizer = torch.optim.Adam(palette.parameters(), lr=params["lr"])
     trainer = Trainer(job, model=model_name, config={"colours": params["colours"]}, modules={"palette": palette},
-                      optimizers={"palette": optimizer}, total_steps=params["steps"],
+                      optimizers={"palette": optimizer}, total_batches=params["steps"],
                       steps_per_epoch=len(pixels) // batch_size, data_fingerprint=data_fingerprint(job.data),
                       checkpoint_every=max(1, params["steps"] // 4))
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from engine import Generator, Image, Param, Score, Stylizer, TrainJob, hookimpl
 from engine.io import shipped_model
+from engine.training_params import common_train_params
 
 WEIGHTS = Path(__file__).parent / "weights"
 
@@ -87,9 +88,7 @@ class PaletteStylizer(Stylizer):
     )
     train_params = (
         Param("colours", int, 8, "how many colours to learn", min=2, max=256),
-        Param("steps", int, 400, "optimizer steps", min=1),
-        Param("batch_size", int, 1024, "pixels per step", min=1),
-        Param("lr", float, 0.01, "Adam learning rate", min=1e-6, max=1.0),
+        *common_train_params(steps=400, batch_size=1024, lr=0.01),  # shared names, help and ranges
         Param("max_side", int, 128, "shrink each training image to this many pixels on its long side", min=8),
     )
     eval_params = (
