@@ -66,13 +66,18 @@ def wait_until(condition, limit: float = 120.0) -> bool:
     return False
 
 
+#: Works the killed run asks for: 100 s of work for two workers, so the signal always lands mid-run
+#: even when the second worker is slow to start (a cold start once let 400 works finish first).
+COUNT = 2000
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
 @pytest.mark.parametrize("how", ["SIGKILL", "Ctrl-C"])
 def test_workers_die_with_their_parent(batch_plugin, tmp_path, how):
     pids, out = tmp_path / "pids", tmp_path / "out"
     pids.mkdir()
     env = {**os.environ, "MUSE_TEST_PID_DIR": str(pids), "MUSE_THREADS": "1"}
-    parent = subprocess.Popen([sys.executable, "-m", "engine.cli", "generate", "slow", "-p", "delay=0.1", "-n", "400",
+    parent = subprocess.Popen([sys.executable, "-m", "engine.cli", "generate", "slow", "-p", "delay=0.1", "-n", str(COUNT),
                                "--workers", "2", "-o", f"{out}/"], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
@@ -83,7 +88,7 @@ def test_workers_die_with_their_parent(batch_plugin, tmp_path, how):
         assert wait_until(lambda: not any(alive(pid) for pid in workers), limit=30), "workers outlived their parent"
         written = len(list(out.glob("*.png")))
         time.sleep(1.0)
-        assert len(list(out.glob("*.png"))) == written < 400
+        assert len(list(out.glob("*.png"))) == written < COUNT
         if how == "Ctrl-C":
             assert parent.returncode == 130, parent.stderr.read()
     finally:
