@@ -15,7 +15,7 @@ is gone (even killed with SIGKILL), and ignores Ctrl-C, which the parent handles
 from __future__ import annotations
 
 import os
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable
@@ -23,6 +23,8 @@ from typing import Any, Callable
 from .errors import MuseError
 
 CHUNK = 16
+#: How often the parent wakes to take its progress and a Ctrl-C while workers run.
+POLL_SECONDS = 0.2
 
 _worker_engine = None
 
@@ -114,7 +116,9 @@ def generate_files(engine, name: str, params: dict[str, Any], seed: int, paths: 
     try:
         pending = {pool.submit(_worker_chunk, *task) for task in tasks}
         while pending:
-            finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            # A short timeout, not a blocking wait: Linux may hand Ctrl-C to one of the pool's
+            # threads, and Python only acts on it when the main thread next runs bytecode.
+            finished, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             for future in finished:
                 done = future.result()  # a worker's error is raised here, as with one process
                 if progress:
