@@ -66,6 +66,12 @@ def wait_until(condition, limit: float = 120.0) -> bool:
     return False
 
 
+def ctrl_c_as_at_a_terminal() -> None:
+    """A suite started in the background (``cmd &``) ignores SIGINT, and so would muse, inheriting
+    it: give the child the disposition a terminal gives, so Python turns Ctrl-C into KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 #: Works the killed run asks for: 100 s of work for two workers, so the signal always lands mid-run
 #: even when the second worker is slow to start (a cold start once let 400 works finish first).
 COUNT = 2000
@@ -79,7 +85,7 @@ def test_workers_die_with_their_parent(batch_plugin, tmp_path, how):
     env = {**os.environ, "MUSE_TEST_PID_DIR": str(pids), "MUSE_THREADS": "1"}
     parent = subprocess.Popen([sys.executable, "-m", "engine.cli", "generate", "slow", "-p", "delay=0.1", "-n", str(COUNT),
                                "--workers", "2", "-o", f"{out}/"], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+                              stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_as_at_a_terminal)
     try:
         assert wait_until(lambda: len(list(pids.iterdir())) == 2 and any(out.glob("*.png"))), parent.communicate()
         workers = [int(p.name) for p in pids.iterdir()]
