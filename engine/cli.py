@@ -604,6 +604,22 @@ def demo_command(out: Path, seed: int, force: bool) -> None:
     click.echo(f"open {index} to see and hear the results")
 
 
+@cli.command("studio")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; any but loopback needs --token.")
+@click.option("--port", type=click.IntRange(0, 65535), default=7860, show_default=True, help="Port to listen on.")
+@click.option("--workspace", type=PATH, default=Path("muse-studio"), show_default=True,
+              help="Folder for the history, uploads and downloads.")
+@click.option("--token", default=None, help="Require this token on every request (`auto`: generate one).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes running jobs (each keeps its models loaded).")
+@click.option("--max-upload", type=click.IntRange(1, 4096), default=32, show_default=True, help="Largest upload, in MB.")
+def studio_command(host: str, port: int, workspace: Path, token: str | None, workers: int, max_upload: int) -> None:
+    """A local web UI: forms for every component, a job queue, a history (docs/studio.md)."""
+    from .studio.cli import studio
+
+    studio(host, port, workspace, token, workers, max_upload, click.echo)
+
+
 def _shorten(name: str, limit: int = 80) -> str:
     """A file name fit for one line: a 5,000-character name shows its start and its length."""
     return name if len(name) <= limit else f"{name[:limit]}... ({len(name)} characters)"
