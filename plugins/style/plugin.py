@@ -65,6 +65,8 @@ class StyleStylizer(Stylizer):
         Param("size", int, 256, "long side the content images are stylized at", min=32, max=2048),
     )
     demo_params = [{"model": "default", "size": 256}]
+    #: Muse Studio shows `style` (a str of comma-separated image paths) as a file picker.
+    studio_widgets = {"style": "file"}
 
     def stylize(self, work: Image, params: dict[str, Any], seed: int) -> Image:
         import torch
