@@ -179,7 +179,9 @@ class Studio:
         record = self.workspace.get(work_id)
         suffix = suffix.lower() if suffix.startswith(".") else f".{suffix.lower()}"
         if suffix not in self.formats(record):
-            raise UnknownName(f"file type for {record['kind']}:", suffix, self.formats(record))
+            from ..works import a_kind
+
+            raise UnknownName(f"file type for {a_kind(record['kind'])}:", suffix, self.formats(record))
         folder = self.workspace.folder(work_id)
         target = folder / f"work{suffix}"
         if target.is_file():
@@ -201,7 +203,10 @@ class Studio:
         try:
             path = staging / clean
             path.write_bytes(body)
-            work = self.engine.load(path)  # size limits, bomb guard, clear errors: the readers'
+            try:
+                work = self.engine.load(path)  # size limits, bomb guard, clear errors: the readers'
+            except MuseError as error:
+                raise MuseError(str(error).replace(str(path), clean)) from None
             from ..works import describe
 
             record = {"id": self.workspace.new_id(), "created": time.time(), "job": None, "action": "upload",
@@ -392,8 +397,7 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
         try:
             record = await run_in_threadpool(studio.upload, request.query_params.get("name", "upload"), b"".join(chunks))
         except MuseError as error:
-            message = str(error).replace(str(studio.workspace.tmp), "upload")
-            return _error(message)
+            return _error(str(error))
         return JSONResponse({"work": record})
 
     async def plugins(request: Request) -> Response:

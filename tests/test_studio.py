@@ -1,0 +1,294 @@
+"""Muse Studio through Starlette's test client: forms, validation, jobs, history, security.
+
+One studio (one warm worker) serves most tests of this module; the gan is fast, so a job is
+a few hundred milliseconds once the worker has loaded it.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+starlette = pytest.importorskip("starlette", reason="the studio needs starlette (pip install -e .)")
+pytest.importorskip("httpx", reason="Starlette's test client needs httpx (the test extra)")
+
+from starlette.testclient import TestClient  # noqa: E402
+
+from engine import Engine  # noqa: E402
+from engine.studio.app import create_app  # noqa: E402
+
+H = {"x-muse-studio": "1"}
+
+
+def start(workspace: Path, **options) -> tuple[TestClient, object]:
+    app = create_app(workspace, extra_hosts=("testserver",), **options)
+    return TestClient(app), app
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    client, app = start(tmp_path_factory.mktemp("studio") / "ws")
+    with client:
+        client.app_state = app.state.studio
+        yield client
+
+
+def run(client, body: dict, timeout: float = 120) -> dict:
+    response = client.post("/api/jobs", json=body, headers=H)
+    assert response.status_code == 200, response.text
+    job = client.app_state.queue.wait(response.json()["job"]["id"], timeout)
+    return job.public()
+
+
+def gan(client, seed=7, **params) -> dict:
+    job = run(client, {"kind": "generator", "name": "gan", "params": params, "seed": seed})
+    assert job["state"] == "done", job["error"]
+    return client.get(f"/api/works/{job['works'][0]}").json()["work"]
+
+
+# -- forms ---------------------------------------------------------------------------------------
+def test_forms_match_what_muse_list_declares(studio):
+    listed = {(c["kind"], c["name"]): c for c in studio.get("/api/components").json()["components"]}
+    engine = Engine()
+    for kind in ("generator", "stylizer", "composer"):
+        for component in engine.components(kind):
+            form = listed.pop((kind, component.name))
+            assert form["description"] == component.description
+            offered = [p for p in component.params if not p.writes]
+            assert [f["name"] for f in form["params"]] == [p.name for p in offered]
+            for field, param in zip(form["params"], offered):
+                assert field["range"] == param.describe_range()
+                assert field["default"] == (str(param.default) if isinstance(param.default, Path) else param.default)
+    assert not listed
+    widgets = {(c, f["name"]): f for (k, c), form in
+               {(c["kind"], c["name"]): c for c in studio.get("/api/components").json()["components"]}.items() for f in form["params"]}
+    assert widgets[("gan", "truncation")]["widget"] == "slider" and widgets[("gan", "truncation")]["max"] == 2.0
+    assert widgets[("poem", "form")]["widget"] == "select" and "sonnet" in widgets[("poem", "form")]["choices"]
+    assert widgets[("gan", "animate")]["widget"] == "toggle"
+    assert widgets[("vae", "start")]["widget"] == "file"  # a Path parameter
+    assert widgets[("style", "style")]["widget"] == "file"  # the plugin asked for it (studio_widgets)
+    assert ("style", "snapshots") not in widgets  # writes files elsewhere: not offered
+
+
+def test_invalid_values_get_the_cli_message_next_to_the_field(studio, muse, in_tmp):
+    cli = muse("generate", "gan", "-p", "truncation=5", "-o", "x.png")
+    assert cli.code == 1
+    response = studio.post("/api/validate", json={"kind": "generator", "name": "gan", "params": {"truncation": "5"}}, headers=H)
+    assert response.status_code == 400
+    assert "muse: error: " + response.json()["errors"]["truncation"] == cli.err.strip()
+    response = studio.post("/api/jobs", json={"kind": "generator", "name": "gan", "params": {"truncation": "5", "grid": "x"},
+                                              "seed": "-1", "n": "0"}, headers=H)
+    errors = response.json()["errors"]
+    assert response.status_code == 400 and set(errors) == {"truncation", "grid", "seed", "n"}
+    assert errors["grid"] == "gan: grid='x' is not an integer; valid: 0..32 (draw a GRIDxGRID contact sheet instead: cell j is the sample of seed+j)"
+    unknown = studio.post("/api/validate", json={"kind": "generator", "name": "gan", "params": {"colour": "1"}}, headers=H).json()
+    assert unknown["errors"]["colour"].startswith("unknown parameter of gan: 'colour'; valid: animate, grid")
+    assert studio.post("/api/validate", json={"kind": "generator", "name": "gann"}, headers=H).json()["errors"]["_"].startswith(
+        "unknown generator 'gann'")
+    assert studio.get("/api/jobs").json()["jobs"] == [] or all(j["component"] != "gan" or j["state"] == "done"
+                                                               for j in studio.get("/api/jobs").json()["jobs"])
+
+
+# -- jobs ----------------------------------------------------------------------------------------
+def test_a_studio_work_is_the_file_muse_generate_writes(studio, muse, in_tmp):
+    work = gan(studio, seed=11, truncation="0.7")
+    assert muse("generate", "gan", "--seed", "11", "-p", "truncation=0.7", "-o", "cli.png").code == 0
+    studio_bytes = studio.get(f"/api/works/{work['id']}/files/{work['files']['main']}").content
+    assert studio_bytes == (in_tmp / "cli.png").read_bytes()
+    # a batch: item i is seed + i, as with -n
+    job = run(studio, {"kind": "generator", "name": "gan", "params": {}, "seed": 20, "n": 2})
+    assert muse("generate", "gan", "--seed", "20", "-n", "2", "-o", "batch.png").code == 0
+    for index, work_id in enumerate(job["works"]):
+        record = studio.get(f"/api/works/{work_id}").json()["work"]
+        assert record["seed"] == 20 + index
+        assert studio.get(f"/api/works/{work_id}/files/work.png").content == (in_tmp / f"batch-00{index}.png").read_bytes()
+
+
+def test_a_failing_job_reports_one_line_and_the_worker_survives(studio):
+    image = gan(studio, seed=1)
+    job = run(studio, {"kind": "stylizer", "name": "style", "params": {}, "seed": 1, "inputs": [image["id"]]})
+    assert job["state"] == "failed"
+    assert "\n" not in job["error"] and "style" in job["error"], job["error"]
+    again = run(studio, {"kind": "generator", "name": "gan", "params": {}, "seed": 2})
+    assert again["state"] == "done" and again["worker"] == job["worker"]  # the same warm process
+
+
+def _png(size=64) -> bytes:
+    from PIL import Image as PILImage
+
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (size, size), (200, 120, 40)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_cancel_a_queued_and_a_running_job(studio):
+    image = gan(studio, seed=3)
+    painting = studio.post("/api/uploads?name=painting.png", content=_png(), headers=H).json()["work"]
+    slow = {"kind": "stylizer", "name": "style", "seed": 1, "inputs": [image["id"]],
+            "params": {"style": f"works/{painting['id']}/{painting['files']['main']}", "size": "512", "steps": "5000"}}
+    running = studio.post("/api/jobs", json=slow, headers=H).json()["job"]
+    queued = studio.post("/api/jobs", json={"kind": "generator", "name": "gan", "seed": 5}, headers=H).json()["job"]
+    assert studio.post(f"/api/jobs/{queued['id']}/cancel", headers=H).json()["job"]["state"] == "cancelled"
+    queue = studio.app_state.queue
+    deadline = time.time() + 60
+    while queue.get(running["id"]).progress is None and time.time() < deadline:  # style's tqdm reports steps
+        time.sleep(0.05)
+    progress = queue.get(running["id"]).progress
+    assert progress is not None and progress["total"] > 0, "no progress from the running job"
+    studio.post(f"/api/jobs/{running['id']}/cancel", headers=H)
+    assert queue.wait(running["id"], 30).state == "cancelled"
+    after = run(studio, {"kind": "generator", "name": "gan", "params": {}, "seed": 6})
+    assert after["state"] == "done" and after["worker"] != queue.get(running["id"]).worker  # a fresh worker
+
+
+def test_events_stream_the_queue(studio):
+    text = studio.get("/api/events?once=1").text
+    assert text.startswith("event: jobs\ndata: [") and "event: history" in text
+
+
+# -- history -------------------------------------------------------------------------------------
+def test_history_survives_a_restart_and_delete_removes(tmp_path):
+    client, app = start(tmp_path / "ws")
+    with client:
+        client.app_state = app.state.studio
+        first = gan(client, seed=4)
+        second = gan(client, seed=5)
+    client, app = start(tmp_path / "ws")
+    with client:
+        ids = [w["id"] for w in client.get("/api/works").json()["works"]]
+        assert ids == [second["id"], first["id"]]
+        assert client.get(f"/api/works/{first['id']}/files/work.png").content[:4] == b"\x89PNG"
+        assert client.delete(f"/api/works/{first['id']}", headers=H).status_code == 200
+        assert client.get(f"/api/works/{first['id']}").status_code == 404
+        assert not (tmp_path / "ws" / "works" / first["id"]).exists()
+    assert not list((tmp_path / "ws" / "tmp").iterdir())  # nothing half-made left
+
+
+def test_download_in_another_format_keeps_provenance_and_reproduce_says_identical(studio, tmp_path):
+    work = gan(studio, seed=9)
+    response = studio.get(f"/api/works/{work['id']}/download?format=.jpg")
+    assert response.status_code == 200 and response.headers["content-disposition"].endswith('gan-9.jpg"')
+    (tmp_path / "x.jpg").write_bytes(response.content)
+    assert Engine().info(tmp_path / "x.jpg")["seed"] == 9
+    bad = studio.get(f"/api/works/{work['id']}/download?format=.mp3").json()["error"]
+    assert bad.startswith("unknown file type for an image: '.mp3'; valid: .gif, .jpeg, .jpg, .png, .webp")
+    job = studio.post(f"/api/works/{work['id']}/reproduce", headers=H).json()["job"]
+    done = studio.app_state.queue.wait(job["id"], 60)
+    assert done.state == "done" and done.result == {"identical": True, "detail": "identical"}
+
+
+def test_a_melody_has_notes_and_audio_to_play(studio):
+    job = run(studio, {"kind": "generator", "name": "melody", "params": {"bars": "4"}, "seed": 3})
+    assert job["state"] == "done", job["error"]
+    work = studio.get(f"/api/works/{job['works'][0]}").json()["work"]
+    assert work["display"]["type"] == "score" and work["display"]["tracks"][0]["notes"]
+    assert work["files"] == {"main": "work.mid", "preview": "work.ogg"}
+    assert studio.get(f"/api/works/{work['id']}/files/work.ogg").content[:4] == b"OggS"
+
+
+def test_a_chain_exports_a_recipe_that_muse_run_repeats(studio, muse, in_tmp):
+    image = gan(studio, seed=8)
+    job = run(studio, {"kind": "stylizer", "name": "halftone", "params": {"cell": "4"}, "seed": 2, "inputs": [image["id"]]})
+    assert job["state"] == "done", job["error"]
+    recipe = studio.get(f"/api/works/{job['works'][0]}/recipe")
+    assert recipe.status_code == 200
+    (in_tmp / "chain.toml").write_text(recipe.text)
+    result = muse("run", "chain.toml", "-o", "out")
+    assert result.code == 0, result.err
+    from PIL import Image as PILImage
+    import numpy as np
+
+    remade = np.asarray(PILImage.open(in_tmp / "out" / "halftone.png"))
+    ours = np.asarray(PILImage.open(io.BytesIO(studio.get(f"/api/works/{job['works'][0]}/files/work.png").content)))
+    assert np.array_equal(remade, ours)
+
+
+def test_plugins_page_lists_plugins(studio):
+    data = studio.get("/api/plugins").json()
+    names = {p["name"] for p in data["plugins"]}
+    assert {"gan", "melody", "poem"} <= names and isinstance(data["errors"], list)
+
+
+# -- security -------------------------------------------------------------------------------------
+def test_paths_outside_the_workspace_are_refused(studio):
+    image = gan(studio, seed=12)
+    for value in ("../../etc/passwd", "/etc/passwd", "~/x.png", "works/../../x.png"):
+        body = {"kind": "stylizer", "name": "style", "params": {"style": value}, "inputs": [image["id"]]}
+        error = studio.post("/api/jobs", json=body, headers=H).json()["errors"]["style"]
+        assert "workspace" in error or "'..'" in error, error
+    for value in ("/etc/passwd.safetensors", "../weights.safetensors"):  # a str parameter naming a path
+        body = {"kind": "generator", "name": "gan", "params": {"model": value}}
+        assert "model" in studio.post("/api/jobs", json=body, headers=H).json()["errors"]
+    assert studio.get(f"/api/works/{image['id']}/files/..%2F..%2Frecord.json").status_code in (403, 404)
+    assert studio.get(f"/api/works/{image['id']}/files/record.json").status_code == 403
+    assert studio.get("/api/works/..%2F..%2Fetc/files/passwd").status_code in (403, 404)
+    assert studio.get("/static/../app.py").status_code == 404
+
+
+def test_uploads_are_sanitised_checked_and_limited(tmp_path, studio):
+    response = studio.post("/api/uploads?name=../../evil%20name.png", content=_png(), headers=H)
+    record = response.json()["work"]
+    assert record["files"]["main"] == "evil-name.png" and record["kind"] == "image"
+    assert (studio.app_state.workspace.works / record["id"] / "evil-name.png").is_file()
+    garbage = studio.post("/api/uploads?name=x.png", content=b"not a png at all", headers=H)
+    assert garbage.status_code == 400 and garbage.json()["error"].startswith("x.png: not a readable image")
+    unknown = studio.post("/api/uploads?name=x.exe", content=b"MZ", headers=H)
+    assert unknown.status_code == 400 and unknown.json()["error"].startswith("unknown input file type '.exe'")
+    client, app = start(tmp_path / "small", max_upload=1000)
+    with client:
+        big = client.post("/api/uploads?name=big.png", content=_png(256) + b"\0" * 2000, headers=H)
+        assert big.status_code == 413 and "too large" in big.json()["error"]
+
+
+def test_wrong_host_or_origin_is_refused(studio):
+    assert studio.get("/api/components", headers={"host": "evil.example:7860"}).status_code == 403
+    assert studio.get("/api/components", headers={"host": "127.0.0.1:7860"}).status_code == 200
+    body = {"kind": "generator", "name": "gan"}
+    assert studio.post("/api/validate", json=body).status_code == 403  # no X-Muse-Studio: not our page
+    assert studio.post("/api/validate", json=body, headers={**H, "origin": "http://evil.example"}).status_code == 403
+    assert studio.post("/api/validate", json=body, headers={**H, "origin": "http://127.0.0.1:7860"}).status_code == 200
+    assert studio.post("/api/validate", json=body, headers={**H, "sec-fetch-site": "cross-site"}).status_code == 403
+    page = studio.get("/")
+    assert "script-src 'self'" in page.headers["content-security-policy"] and page.headers["x-frame-options"] == "DENY"
+
+
+def test_a_token_is_required_when_set(tmp_path):
+    client, _ = start(tmp_path / "ws", token="secret-token-123")
+    with client:
+        assert client.get("/api/components").status_code == 401
+        assert client.get("/api/components", headers={"authorization": "Bearer wrong-token"}).status_code == 401
+        assert client.get("/api/components", headers={"authorization": "Bearer secret-token-123"}).status_code == 200
+        page = client.get("/?token=secret-token-123")
+        assert page.status_code == 200 and "HttpOnly" in page.headers["set-cookie"]
+        assert client.get("/api/components").status_code == 200  # the cookie from the URL
+
+
+def test_other_addresses_need_a_token(monkeypatch, tmp_path):
+    import engine.studio.app as app_module
+    from engine.studio.cli import studio
+
+    seen = {}
+    monkeypatch.setattr(app_module, "serve", lambda workspace, **kw: seen.update(kw))
+    lines: list[str] = []
+    studio("0.0.0.0", 7860, tmp_path, None, 1, 32, lines.append)
+    assert seen["token"] and len(seen["token"]) >= 20 and "needs a token" in lines[0]
+    studio("127.0.0.1", 7860, tmp_path, None, 1, 32, lines.append)
+    assert seen["token"] is None
+
+
+def test_studio_errors_are_one_line(muse):
+    result = muse("studio", "--token", "short")
+    assert result.code == 1 and result.err.strip() == "muse: error: --token must be at least 8 characters (or `auto` for a generated one)"
+
+
+def test_importing_engine_and_the_cli_does_not_load_the_web_stack():
+    code = ("import sys, engine, engine.cli; engine.cli.cli.list_commands(None); "
+            "bad = [m for m in ('starlette', 'uvicorn', 'engine.studio.app') if m in sys.modules]; print(bad); sys.exit(bool(bad))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
