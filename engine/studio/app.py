@@ -131,25 +131,27 @@ class Studio:
         params = data.get("params") or {}
         if not isinstance(params, dict):
             return None, {"_": "params must be an object"}
-        values, errors = forms.validate(component, params, data.get("seed"), data.get("n") if component.kind == "generator" else None)
+        values = forms.values_from(params)
         checked: dict[str, Any] = {}
+        path_errors: dict[str, str] = {}
         files = forms.file_params(component)
         for key, value in values.items():
-            if key in errors:
-                continue
             try:
                 checked.update(check_values(self.workspace.root, {key: value}, files))
             except Refused as error:
-                errors[key] = f"{component.name}: {error}"
+                path_errors[key] = f"{component.name}: {error}"
+        given = {k: v for k, v in checked.items() if k not in path_errors}
+        _, errors = forms.validate(component, given, data.get("seed"), data.get("n") if component.kind == "generator" else None)
+        errors = {**path_errors, **errors}
         inputs, input_ids = [], []
         wanted = forms.describe(component)["inputs"]
-        given = data.get("inputs") or []
-        if not isinstance(given, list):
-            given = []
-        if len(given) != len(wanted):
-            errors["inputs"] = f"{component.kind} {component.name!r} takes ({', '.join(wanted)}), got {len(given)} input(s)"
+        chosen = data.get("inputs") or []
+        if not isinstance(chosen, list):
+            chosen = []
+        if len(chosen) != len(wanted):
+            errors["inputs"] = f"{component.kind} {component.name!r} takes ({', '.join(wanted)}), got {len(chosen)} input(s)"
         else:
-            for index, (work_id, kind) in enumerate(zip(given, wanted)):
+            for index, (work_id, kind) in enumerate(zip(chosen, wanted)):
                 try:
                     record = self.workspace.get(str(work_id))
                     if record["kind"] != kind:

@@ -139,7 +139,8 @@ def looks_like_path(text: str) -> bool:
 
 
 def check_values(workspace: Path, values: dict[str, Any], path_names: Iterable[str]) -> dict[str, Any]:
-    """Form values with workspace paths made absolute; any value naming a path outside is refused.
+    """Form values with workspace paths made absolute (the server's and the workers' working
+    folders differ); any value naming a path outside the workspace is refused.
 
     ``path_names`` are the parameters whose values are files (Path params, and those a component
     marks as files): they resolve through :func:`inside`. Every other string that looks like a
@@ -156,13 +157,15 @@ def check_values(workspace: Path, values: dict[str, Any], path_names: Iterable[s
             resolved = [str(inside(workspace, part)) for part in parts if part]
             checked[key] = ",".join(resolved)
             continue
-        for part in value.split(","):
-            part = part.strip()
-            if part and looks_like_path(part):
+        if any(looks_like_path(part.strip()) for part in value.split(",")):
+            parts = []
+            for part in value.split(","):
+                part = part.strip()
                 try:
-                    inside(workspace, part)
+                    parts.append(str(inside(workspace, part)) if looks_like_path(part) else part)
                 except Refused as error:
                     raise Refused(f"{key}: {error}") from None
+            value = ",".join(parts)
         checked[key] = value
     return checked
 
