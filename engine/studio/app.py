@@ -275,7 +275,7 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
         except MuseError as error:
             return _error(str(error))
         _, errors = await run_in_threadpool(studio.plan, data)
-        return JSONResponse({"errors": errors}, status_code=400 if errors else 200)
+        return JSONResponse({"errors": errors})  # the check itself succeeded; the page shows them
 
     async def submit(request: Request) -> Response:
         try:
@@ -450,7 +450,8 @@ def serve(workspace: Path, *, host: str, port: int, token: str | None, workers: 
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     echo(f"Muse Studio: {url}")
     echo(f"workspace: {app.state.studio.workspace.root}  (Ctrl+C stops)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    # open event streams end with the server: a short grace period, not a wait for every tab to close
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
 
 
 __all__ = ["create_app", "serve", "Studio", "DEFAULT_PORT", "MAX_UPLOAD"]

@@ -135,7 +135,13 @@ def inside(workspace: Path, relative: str | os.PathLike[str]) -> Path:
 
 
 def looks_like_path(text: str) -> bool:
-    return any(mark in text for mark in ("/", "\\")) or text.startswith(("~", ".")) or bool(re.match(r"^[A-Za-z]:", text))
+    """A value that names a file: absolute, home-relative, dotted, with ``..`` or a backslash, or
+    a relative ``folder/name.ext``. A meter such as ``4/4`` or ``6/8`` is not one; a relative
+    name without a suffix stays relative to the workspace (the workers' working folder)."""
+    if text.startswith(("/", "~", ".")) or "\\" in text or re.match(r"^[A-Za-z]:", text):
+        return True
+    parts = text.split("/")
+    return ".." in parts or (len(parts) > 1 and bool(re.search(r"\.[A-Za-z][A-Za-z0-9]{0,11}$", parts[-1])))
 
 
 def check_values(workspace: Path, values: dict[str, Any], path_names: Iterable[str]) -> dict[str, Any]:

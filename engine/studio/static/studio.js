@@ -147,7 +147,7 @@ function collect() {
     if (!control) continue;
     if (control.type === "checkbox") {
       if (control.checked !== (p.default === true)) params[p.name] = control.checked;
-    } else if (control.value !== "") params[p.name] = control.value;
+    } else if (control.value !== "" && control.value !== String(p.default)) params[p.name] = control.value;  // only what differs
   }
   const inputs = [...document.querySelectorAll("[data-input]")].map(s => s.value);
   return {kind: c.kind, name: c.name, params, seed: $("#seed").value.trim(), n: c.batch ? $("#count").value : undefined, inputs};
@@ -321,7 +321,9 @@ function card(w) {
   formats.addEventListener("change", setFormat);
   api("GET", `/api/works/${w.id}`).then(({data}) => {
     if (!data.formats) return;
-    formats.replaceChildren(...data.formats.map(s => el("option", {value: s, text: s})));
+    const own = w.files.main.slice(w.files.main.lastIndexOf("."));  // the work's own format first
+    const ordered = [own, ...data.formats.filter(s => s !== own)].filter(s => data.formats.includes(s));
+    formats.replaceChildren(...ordered.map(s => el("option", {value: s, text: s})));
     setFormat();
   });
   const outcome = el("div", {class: "outcome"});
