@@ -1,5 +1,6 @@
 """Muse Studio in a real browser: make a GAN sheet, send it to `style` with an uploaded painting,
-make a melody and play it, restart the server and find it all in the history.
+make a melody and play it, set a poem to it with `song` and export that recipe, restart the
+server and find it all in the history.
 
 Needs Debian's chromium and chromium-driver (CI installs them) and selenium (the test extra);
 skipped without them. With MUSE_STUDIO_SCREENSHOTS=DIR it saves the screenshots used in
@@ -165,15 +166,35 @@ def test_make_chain_play_and_restart(driver, tmp_path):
         set_value("bars", "8")
         run_and_wait("melody", 0)
         tune = cards("melody")[0]
+        tune_id = tune.get_attribute("data-work")
         tune.find_element(By.CSS_SELECTOR, "button.play").click()
         audio = tune.find_element(By.TAG_NAME, "audio")
         wait.until(lambda d: d.execute_script("return arguments[0].currentTime > 0.2", audio))
         assert driver.execute_script("return arguments[0].error", audio) is None
         shot("melody")
+        # a poem, set to the melody with `song`, and the recipe of that chain
+        pick("generator", "poem")
+        Select(driver.find_element(By.ID, "param-form")).select_by_value("quatrain")
+        run_and_wait("poem", 0)
+        poem = cards("poem")[0]
+        assert len(poem.find_element(By.CSS_SELECTOR, "pre.poem").text.splitlines()) == 4
+        Select(poem.find_element(By.CSS_SELECTOR, "select.send")).select_by_value("composer/song")
+        wait.until(lambda d: d.find_element(By.ID, "form").get_attribute("data-component") == "composer/song")
+        slots = [Select(s).first_selected_option.get_attribute("value") for s in driver.find_elements(By.CSS_SELECTOR, "[data-input]")]
+        assert slots == [poem.get_attribute("data-work"), tune_id]
+        run_and_wait("song", 0)
+        song = cards("song")[0]
+        assert song.find_element(By.CSS_SELECTOR, ".lyrics").text
+        recipe = driver.execute_async_script(
+            "const done = arguments[1]; fetch(arguments[0].href).then(r => r.text()).then(done);",
+            song.find_element(By.CSS_SELECTOR, "a.recipe"))
+        assert 'compose = "song"' in recipe and 'generate = "poem"' in recipe and 'generate = "melody"' in recipe
+        driver.execute_script("arguments[0].scrollIntoView()", song)
+        shot("song")
         console = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
         assert console == [], console
         made = sorted(card.get_attribute("data-work") for card in driver.find_elements(By.CSS_SELECTOR, ".card"))
-        assert len(made) == 4  # the sheet, the painting upload, the stylized sheet, the melody
+        assert len(made) == 6  # the sheet, the painting upload, the stylized sheet, the melody, the poem, the song
     finally:
         server.stop()
     # a new server on the same workspace finds everything
@@ -181,7 +202,7 @@ def test_make_chain_play_and_restart(driver, tmp_path):
     url = server.start()
     try:
         driver.get(url)
-        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".card")) == 4)
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".card")) == 6)
         assert sorted(card.get_attribute("data-work") for card in driver.find_elements(By.CSS_SELECTOR, ".card")) == made
         shot("history")
     finally:

@@ -360,8 +360,14 @@ function card(w) {
     el("details", {}, el("summary", {text: "provenance"}), el("pre", {text: JSON.stringify(w.meta, null, 1)})));
 }
 
+const cardNodes = new Map();  // a work's card is built once: a playing tune keeps playing when others arrive
 function renderHistory() {
-  $("#history").replaceChildren(...state.works.map(card));
+  const shown = new Set(state.works.map(w => w.id));
+  for (const id of [...cardNodes.keys()]) if (!shown.has(id)) cardNodes.delete(id);
+  $("#history").replaceChildren(...state.works.map(w => {
+    if (!cardNodes.has(w.id)) cardNodes.set(w.id, card(w));
+    return cardNodes.get(w.id);
+  }));
 }
 
 const waiting = {};
