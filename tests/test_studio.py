@@ -259,6 +259,9 @@ def test_wrong_host_or_origin_is_refused(studio):
     assert studio.post("/api/validate", json=body, headers={**H, "origin": "http://evil.example"}).status_code == 403
     assert studio.post("/api/validate", json=body, headers={**H, "origin": "http://127.0.0.1:7860"}).status_code == 200
     assert studio.post("/api/validate", json=body, headers={**H, "sec-fetch-site": "cross-site"}).status_code == 403
+    embedded = {"sec-fetch-site": "cross-site", "sec-fetch-mode": "no-cors"}  # <img src> on another site
+    assert studio.get("/api/works", headers=embedded).status_code == 403
+    assert studio.get("/", headers={"sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate"}).status_code == 200
     page = studio.get("/")
     assert "script-src 'self'" in page.headers["content-security-policy"] and page.headers["x-frame-options"] == "DENY"
 

@@ -81,6 +81,9 @@ class Guard:
             origin = headers.get("origin")
             if origin and origin != "null" and _host_of(origin) not in self.hosts:
                 raise Refused(f"origin {origin!r} is not this studio's")
+            # another site (or another port of localhost) may link to the studio, not embed or fetch from it
+            if headers.get("sec-fetch-site") not in (None, "same-origin", "none") and headers.get("sec-fetch-mode") != "navigate":
+                raise Refused("cross-site request refused")
             return
         origin = headers.get("origin")
         if origin is not None and _host_of(origin) not in self.hosts:
