@@ -212,6 +212,30 @@ def test_a_chain_exports_a_recipe_that_muse_run_repeats(studio, muse, in_tmp):
     assert np.array_equal(remade, ours)
 
 
+def test_a_recipe_runs_from_the_page_and_stays_in_the_workspace(studio):
+    image = gan(studio, seed=13)
+    job = run(studio, {"kind": "stylizer", "name": "vae-reconstruct", "params": {}, "seed": 3, "inputs": [image["id"]]})
+    recipe = studio.get(f"/api/works/{job['works'][0]}/recipe").text
+    response = studio.post("/api/recipes?name=chain.toml", content=recipe.encode(), headers=H)
+    assert response.status_code == 200, response.text
+    done = studio.app_state.queue.wait(response.json()["job"]["id"], 120)
+    assert done.state == "done" and len(done.works) == 2, done.error
+    last = studio.get(f"/api/works/{done.works[1]}").json()["work"]
+    assert last["component"] == "vae-reconstruct" and last["seed"] == 3
+    import numpy as np
+    from PIL import Image as PILImage
+
+    def pixels(work_id):
+        return np.asarray(PILImage.open(io.BytesIO(studio.get(f"/api/works/{work_id}/files/work.png").content)))
+
+    assert np.array_equal(pixels(done.works[1]), pixels(job["works"][0]))  # the same art (inputs passed in memory)
+    outside = '[[steps]]\nname = "x"\nload = "/etc/passwd.png"\n'
+    refused = studio.post("/api/recipes", content=outside.encode(), headers=H)
+    assert refused.status_code == 403 and "outside the studio's workspace" in refused.json()["error"]
+    broken = studio.post("/api/recipes?name=r.toml", content=b"[[steps]]\nname = 1\n", headers=H).json()["error"]
+    assert broken == "r.toml: step 1 needs a name"
+
+
 def test_plugins_page_lists_plugins(studio):
     data = studio.get("/api/plugins").json()
     names = {p["name"] for p in data["plugins"]}

@@ -232,6 +232,40 @@ class Studio:
             return self.engine.render(work, folder / f"preview{suffix}").name
         return None
 
+    def recipe(self, name: str, body: bytes) -> dict[str, Any]:
+        """A recipe file checked like `muse run --check`, and its files and values held to the
+        workspace; returns the job spec that runs it (one history work per step)."""
+        from ..recipes import MAX_RECIPE_BYTES, Recipe
+
+        if len(body) > MAX_RECIPE_BYTES:
+            raise MuseError(f"a recipe of {len(body):,} bytes is too large (at most {MAX_RECIPE_BYTES:,})")
+        staging = self.workspace.staging()
+        path = staging / safe_name(name or "recipe.toml")
+        path.write_bytes(body)
+        try:
+            plan = Recipe.load(path)
+        except MuseError as error:
+            raise MuseError(str(error).replace(str(path), path.name)) from None
+        root = self.workspace.root
+        for step in plan.steps:
+            where = f"step {step.name!r}"
+            if step.action == "load":
+                target = Path(step.target).expanduser()
+                target = (target if target.is_absolute() else staging / target).resolve()
+                if not target.is_relative_to(root):
+                    raise Refused(f"{where}: load {step.target!r} is outside the studio's workspace "
+                                  "(upload the file, then load works/ID/NAME)")
+                continue
+            component = self.engine.get({"generate": "generator", "stylize": "stylizer", "compose": "composer"}[step.action], step.target)
+            writes = [p.name for p in component.params if p.writes and step.params.get(p.name) is not None]
+            if writes:
+                raise Refused(f"{where}: {writes[0]} writes files outside the studio's workspace")
+            texts = {k: v for k, v in step.params.items() if isinstance(v, str)}
+            step.params.update(check_values(root, texts, forms.file_params(component)))
+        plan.check(self.engine, staging / "out", force=True)
+        return {"action": "recipe", "component": "recipe", "seed": 0, "n": len(plan.steps),
+                "inputs": [str(path)], "input_ids": [], "params": {}, "recipe": path.name}
+
     def plugins(self) -> dict[str, Any]:
         host = self.engine.host
         infos = [{"name": i.name, "version": i.version, "source": i.source, "builtin": i.builtin, "hooks": i.hooks,
@@ -402,6 +436,16 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
             return _error(str(error))
         return JSONResponse({"work": record})
 
+    async def run_recipe(request: Request) -> Response:
+        body = await request.body()
+        try:
+            spec = await run_in_threadpool(studio.recipe, request.query_params.get("name", "recipe.toml"), body)
+        except Refused as error:
+            return _error(str(error), 403)
+        except MuseError as error:
+            return _error(str(error))
+        return JSONResponse({"job": queue().submit(spec, f"recipe {spec['recipe']} ({spec['n']} steps)").public()})
+
     async def plugins(request: Request) -> Response:
         return JSONResponse(await run_in_threadpool(studio.plugins))
 
@@ -422,6 +466,7 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
         Route("/api/works/{work_id}/reproduce", _work_route(reproduce), methods=["POST"]),
         Route("/api/works/{work_id}/recipe", _work_route(recipe)),
         Route("/api/uploads", upload, methods=["POST"]),
+        Route("/api/recipes", run_recipe, methods=["POST"]),
         Route("/api/plugins", plugins),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -123,12 +123,34 @@ def run_job(eng: Any, job: dict[str, Any]) -> dict[str, Any]:
         works = [eng.stylize(name, eng.load(job["inputs"][0]), seed=seed, **params)]
     elif action == "compose":
         works = [eng.compose(name, *[eng.load(path) for path in job["inputs"]], seed=seed, **params)]
+    elif action == "recipe":
+        return {"works": _run_recipe(eng, job)}
     elif action == "reproduce":
         result = eng.reproduce(job["inputs"][0], allow_paths=[job["root"]])
         return {"identical": result.identical, "detail": result.detail}
     else:
         raise MuseError(f"unknown job action {action!r}")
     return {"works": [save_work(eng, work, Path(folder)) for work, folder in zip(works, job["staging"])]}
+
+
+def _run_recipe(eng: Any, job: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every step of a recipe (checked by the server), each step's work saved for the history."""
+    from ..recipes import Recipe
+
+    plan = Recipe.load(job["inputs"][0])
+    works: dict[str, Any] = {}
+    saved = []
+    for step, folder in zip(plan.steps, job["staging"]):
+        work = plan._run_step(eng, step, [works[name] for name in step.inputs])
+        works[step.name] = work
+        made = save_work(eng, work, Path(folder))
+        if step.action == "load":
+            made.update(action="upload", component="upload", seed=None, params={}, name=Path(step.target).name)
+        else:
+            made.update(action=step.action, component=step.target, seed=step.seed, params=step.params)
+        made["step"] = step.name
+        saved.append(made)
+    return saved
 
 
 def worker_main(conn: Any, root: str) -> None:
@@ -318,7 +340,7 @@ class Queue:
                 self._changed()
             staging: list[Path] = []
             try:
-                if job.spec["action"] in ("generate", "stylize", "compose"):
+                if job.spec["action"] in ("generate", "stylize", "compose", "recipe"):
                     staging = [self.workspace.staging() for _ in range(job.spec.get("n", 1))]
                 conn.send({**job.spec, "staging": [str(s) for s in staging]})
                 proc, conn = self._follow(index, job, proc, conn, staging)
@@ -383,18 +405,21 @@ class Queue:
                 "id": self.workspace.new_id(),
                 "created": time.time(),
                 "job": job.id,
-                "action": spec["action"],
-                "component": spec["component"],
+                "action": made.get("action", spec["action"]),
+                "component": made.get("component", spec["component"]),
                 "kind": made["kind"],
-                "params": spec.get("form", spec.get("params", {})),
-                "seed": spec["seed"] + offset,
-                "inputs": spec.get("input_ids", []),
+                "params": made.get("params", spec.get("form", spec.get("params", {}))),
+                "seed": made["seed"] if "seed" in made else spec["seed"] + offset,
+                "inputs": spec.get("input_ids", []) if spec["action"] != "recipe" else [],
                 "files": made["files"],
                 "describe": made["describe"],
                 "display": made["display"],
                 "meta": made["meta"],
                 "seconds": round(time.time() - (job.started or time.time()), 3),
             }
+            for extra in ("name", "step"):
+                if extra in made:
+                    record[extra] = made[extra]
             self.workspace.commit(folder, record)
             ids.append(record["id"])
         with self._cond:

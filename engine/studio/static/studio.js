@@ -420,6 +420,13 @@ document.addEventListener("DOMContentLoaded", async () => {
     const record = await uploadFile(e.target.files[0], $("#upload-error"));
     if (record) refreshHistory();
   });
+  $("#recipe-file").addEventListener("change", async e => {
+    const file = e.target.files[0];
+    if (!file) return;
+    const {ok, data} = await api("POST", `/api/recipes?name=${encodeURIComponent(file.name)}`, undefined, file);
+    $("#upload-error").textContent = ok ? "" : data.error;
+    e.target.value = "";
+  });
   await loadComponents();
   await refreshHistory();
   connect();
