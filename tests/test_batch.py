@@ -100,3 +100,16 @@ def test_workers_die_with_their_parent(batch_plugin, tmp_path, how):
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def test_the_gans_unknown_label_reads_the_same_with_two_workers(in_tmp):
+    """The issue's own reproduction: a label the shipped GAN does not know, refused inside the
+    workers (it is checked against the checkpoint), was `BrokenProcessPool ... (a bug)`."""
+    lines = []
+    for workers in ("1", "2"):
+        done = subprocess.run([sys.executable, "-m", "engine.cli", "generate", "gan", "-p", "label=hat", "-n", "20",
+                               "--workers", workers, "-o", f"x{workers}/"], capture_output=True, text=True, timeout=600)
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        lines.append(done.stderr.strip())
+    assert lines[0] == lines[1] and lines[0].startswith("muse: error: unknown label of gan: 'hat'; valid: "), lines
+    assert len(lines[1].splitlines()) == 1
