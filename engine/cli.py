@@ -496,13 +496,13 @@ def _model_values(params: tuple[str, ...], own: dict[str, Any]) -> dict[str, Any
 
 
 def _check_before_launch(eng: Engine, name: str, data: Path | None, out: Path, resume: bool, force: bool,
-                         values: dict[str, Any]) -> None:
+                         dry_run: bool, values: dict[str, Any]) -> None:
     """What `Engine.train` checks before any work, checked once here instead of in every rank."""
     from .errors import BadInput
     from .params import resolve
 
     resolve(eng.find_trainable(name).train_params, values, f"train {name}")
-    eng.check_train_output(out, resume=resume, force=force)
+    eng.check_train_output(out, resume=resume, force=force, dry_run=dry_run)
     if data is not None and not Path(data).exists():
         raise BadInput(f"{data}: no such file or folder")
 
@@ -534,7 +534,7 @@ def _train_template(ctx: click.Context, data: Path | None, out: Path | None, see
     if nproc > 1 or nnodes > 1:
         from .distributed import launch, rank_argv
 
-        _check_before_launch(eng, name, data, out, resume, force, values)
+        _check_before_launch(eng, name, data, out, resume, force, dry_run, values)
         sys.exit(launch(rank_argv(ctx), nproc, nnodes, node_rank, master_addr, master_port))
     summary = eng.train(name, data=data, out=out, seed=seed, dry_run=dry_run, resume=resume, force=force, **values)
     from .distributed import current_world

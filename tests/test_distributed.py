@@ -121,6 +121,12 @@ def test_a_bad_path_is_reported_once_with_two_ranks(muse, child_env, in_tmp):
     assert result.code == 1 and result.err.count("nosuch: no such file or folder") == 1, result.err
 
 
+def test_a_dry_run_over_a_real_checkpoint_is_refused_once(two_rank_runs, muse, child_env, in_tmp):
+    shutil.copy(two_rank_runs / "a.safetensors", in_tmp / "a.safetensors")
+    result = muse("train", "line", "--nproc", "2", "--dry-run", "--out", "a.safetensors")
+    assert result.code == 1 and result.err.count("a dry run never replaces one") == 1, result.err
+
+
 def test_an_error_in_every_rank_is_printed_once(child_env, in_tmp, capfd):
     from engine.distributed import launch
 
