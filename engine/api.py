@@ -273,8 +273,8 @@ class Engine:
         values = resolve(component.train_params, params, f"train {name}")
         out = Path(out)
         self.check_train_output(out, resume=resume, force=force, dry_run=dry_run)
-        if data is not None and not Path(data).exists():
-            raise BadInput(f"{data}: no such file or folder")
+        if data is not None:
+            check_training_data(Path(data))
         job = TrainJob(data=Path(data) if data is not None else None, out=out, params=values, seed=seed,
                        dry_run=dry_run, resume=resume and not force, progress=progress)
         from .training import configure_threads, seed_everything
@@ -307,6 +307,22 @@ class Engine:
     def evaluate(self, name: str, *, data: Path | str | None = None, **params: Any) -> dict[str, Any]:
         component = self.find_evaluable(name)
         values = resolve(component.eval_params, params, f"eval {name}")
-        if data is not None and not Path(data).exists():
-            raise BadInput(f"{data}: no such file or folder")
+        if data is not None:
+            check_training_data(Path(data))
         return component.evaluate(Path(data) if data is not None else None, values)
+
+
+def check_training_data(path: Path) -> None:
+    """Training data is a regular file or a folder: a device (``/dev/zero``), a FIFO or a socket
+    would be read forever (or block), so it is refused at the door, before anything loads."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file or folder") from None
+    except OSError as error:
+        raise BadInput(f"{path}: cannot be read ({error.strerror or error})") from None
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        raise BadInput(f"{path} is {kind}, not a file or folder of training data")

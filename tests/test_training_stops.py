@@ -183,3 +183,82 @@ def test_melody_training_can_be_extended(tmp_path):
     first = Engine().train("melody", epochs=1, **options)
     longer = Engine().train("melody", epochs=3, **options)
     assert longer["step"] == 3 * first["step"]
+
+
+# -- C. training data that used to crash a run, and work that never ended ------------------------
+def test_a_corpus_of_one_tune_trains_with_nothing_held_out(tmp_path):
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_melody import folk_tune, write_tune
+
+    (tmp_path / "one").mkdir()
+    write_tune(tmp_path / "one" / "a.mid", folk_tune(0, bars=2))
+    summary = Engine().train("melody", data=tmp_path / "one", out=tmp_path / "m.safetensors", dry_run=True,
+                             progress=False, hidden=8, layers=1, window=16)
+    assert summary["train_tunes"] == 1 and summary["held_out_tunes"] == 0 and summary["step"] >= 1
+
+
+def _png_bomb(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+def test_a_decompression_bomb_in_an_image_folder_is_skipped_with_a_note(tmp_path, capsys):
+    from PIL import Image as PILImage
+
+    from plugins.images.data import load_folder
+
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    for i in range(3):
+        PILImage.new("L", (8, 8), 40 * i).save(folder / f"ok{i}.png")
+    (folder / "bomb.png").write_bytes(_png_bomb(60_000, 60_000))  # over Pillow's own limit
+    (folder / "big.png").write_bytes(_png_bomb(12_000, 12_000))  # under Pillow's, over Muse's
+    data = load_folder(folder, 8, 1)
+    err = capsys.readouterr().err
+    assert len(data) == 3
+    assert "skipped bomb.png: a decompression bomb" in err and "skipped big.png: a 12000x12000 image" in err
+
+
+def test_an_idx_file_is_checked_against_its_header_before_it_is_inflated(tmp_path):
+    import gzip
+    import struct
+
+    from plugins.images.data import IDX_IMAGES_MAGIC, read_idx
+
+    huge = tmp_path / "huge-images-idx3-ubyte.gz"
+    huge.write_bytes(gzip.compress(struct.pack(">IIII", IDX_IMAGES_MAGIC, 3_000_000, 28, 28) + bytes(64)))
+    with pytest.raises(BadInput, match="over the 1024 MiB limit"):
+        read_idx(huge, IDX_IMAGES_MAGIC)
+    liar = tmp_path / "liar-images-idx3-ubyte.gz"  # the header promises 8 bytes; it inflates to 16 MB
+    liar.write_bytes(gzip.compress(struct.pack(">IIII", IDX_IMAGES_MAGIC, 2, 2, 2) + bytes(16 << 20)))
+    with pytest.raises(BadInput, match="holds more than the 8 bytes its header promises"):
+        read_idx(liar, IDX_IMAGES_MAGIC)
+
+
+@pytest.mark.parametrize("model", ["melody", "poem", "gan"])
+def test_a_device_or_a_fifo_as_data_is_one_clear_line(muse, in_tmp, model):
+    os.mkfifo(in_tmp / "fifo")
+    for data, kind in (("/dev/zero", "is a device"), ("fifo", "is a FIFO")):
+        result = muse("train", model, "--data", data, "--out", "m.safetensors", "--dry-run")
+        assert result.code == 1 and kind in result.err and len(result.err.strip().splitlines()) == 1, result.err
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["fifo"]
+
+
+def test_melody_requests_that_would_search_for_minutes_are_refused_at_once(muse, in_tmp):
+    result = muse("generate", "melody", "-p", "bars=256", "-p", "beam=16", "-n", "3", "-o", "t.mid")
+    assert result.code == 1 and "bars=256 with beam=16" in result.err and "a bug" not in result.err
+    assert not list(in_tmp.iterdir())
+    from plugins.melody.plugin import MAX_BAR_BEAMS, check_budget
+
+    check_budget(256, MAX_BAR_BEAMS // 256)  # the longest plain melody still runs
+
+
+def test_a_poem_prime_is_bounded_when_parameters_resolve(muse, in_tmp):
+    result = muse("generate", "poem", "-p", "prime=" + "x" * 130, "-o", "p.txt")
+    assert result.code == 1 and "prime has 130 characters" in result.err and "a bug" not in result.err

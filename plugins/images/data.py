@@ -8,8 +8,10 @@ and shuffles deterministic.
 from __future__ import annotations
 
 import gzip
+import math
 import struct
 import sys
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,29 +45,38 @@ class ImageSet:
 
 
 # -- IDX ---------------------------------------------------------------------------------------
-def _read_bytes(path: Path) -> bytes:
-    try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as handle:
-                return handle.read()
-        return path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
-        raise BadInput(f"{path}: cannot read ({error})") from None
+#: The largest IDX payload read (uint8 values; Fashion-MNIST's training images are 47 MB). The
+#: header's shape is checked against it before the payload is read, and a (gzipped) payload is
+#: read only as far as the header promises, so a small .gz that inflates to gigabytes costs nothing.
+MAX_IDX_BYTES = 1 << 30
 
 
 def read_idx(path: Path, magic: int) -> np.ndarray:
-    """An IDX array (uint8 payload), checking the magic number and the payload length."""
-    raw = _read_bytes(path)
-    if len(raw) < 8:
-        raise BadInput(f"{path}: not an IDX file (only {len(raw)} bytes)")
-    found, = struct.unpack(">I", raw[:4])
-    if found != magic:
-        kind = "images" if magic == IDX_IMAGES_MAGIC else "labels"
-        raise BadInput(f"{path}: not an IDX {kind} file (magic {found}, expected {magic})")
-    dims = raw[3]
-    shape = struct.unpack(f">{dims}I", raw[4:4 + 4 * dims])
-    payload = raw[4 + 4 * dims:]
-    expected = int(np.prod(shape))
+    """An IDX array (uint8 payload), checking the magic number, the size the header promises
+    and the payload length, reading (and inflating) no more than the header promises."""
+    kind = "images" if magic == IDX_IMAGES_MAGIC else "labels"
+    try:
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as handle:
+            head = handle.read(4)
+            if len(head) < 4:
+                raise BadInput(f"{path}: not an IDX file (only {len(head)} bytes)")
+            found, = struct.unpack(">I", head)
+            if found != magic:
+                raise BadInput(f"{path}: not an IDX {kind} file (magic {found}, expected {magic})")
+            dims = head[3]
+            sizes = handle.read(4 * dims)
+            if len(sizes) < 4 * dims:
+                raise BadInput(f"{path}: IDX header is cut short")
+            shape = struct.unpack(f">{dims}I", sizes)
+            expected = math.prod(shape)
+            if expected > MAX_IDX_BYTES:
+                raise BadInput(f"{path}: the IDX header promises {'x'.join(map(str, shape))} = {expected:,} bytes of "
+                               f"{kind}, over the {MAX_IDX_BYTES >> 20} MiB limit Muse reads")
+            payload = handle.read(expected + 1)
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:
+        raise BadInput(f"{path}: cannot read ({error})") from None
+    if len(payload) > expected:
+        raise BadInput(f"{path}: IDX payload holds more than the {expected:,} bytes its header promises ({'x'.join(map(str, shape))})")
     if len(payload) != expected:
         raise BadInput(f"{path}: IDX payload is {len(payload)} bytes but the header promises {expected} ({'x'.join(map(str, shape))})")
     return np.frombuffer(payload, dtype=np.uint8).reshape(shape)
@@ -137,11 +148,18 @@ def fit_picture(picture, size: int, channels: int) -> np.ndarray:
     return array[:, :, None] if array.ndim == 2 else array
 
 
+#: The most pixels a picture in a training folder may have (a 24-megapixel photo is fine; a PNG
+#: that claims 60,000 x 60,000 is a decompression bomb and is skipped with a note).
+MAX_TRAINING_PIXELS = 100_000_000
+
+
 def load_folder(folder: Path, size: int, channels: int) -> ImageSet:
     """Every picture under ``folder``; sub-folder names become class labels when there are several.
 
     Files that are not pictures are skipped with one note, so a stray README does not stop a run.
     """
+    import warnings
+
     from PIL import Image as PILImage, UnidentifiedImageError
 
     files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
@@ -153,8 +171,20 @@ def load_folder(folder: Path, size: int, channels: int) -> ImageSet:
             skipped.append(path)
             continue
         try:
-            with PILImage.open(path) as picture:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+                picture = PILImage.open(path)
+            with picture:
+                width, height = picture.size
+                if width * height > MAX_TRAINING_PIXELS:  # a decompression bomb: skip it, keep the rest
+                    print(f"muse: skipped {path.name}: a {width}x{height} image is over the "
+                          f"{MAX_TRAINING_PIXELS // 1_000_000} megapixels a training image may have "
+                          "(a decompression bomb?)", file=sys.stderr)
+                    continue
                 arrays.append(fit_picture(picture, size, channels))
+        except PILImage.DecompressionBombError:
+            print(f"muse: skipped {path.name}: a decompression bomb (more pixels than Pillow will open)", file=sys.stderr)
+            continue
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             skipped.append(path)
             continue

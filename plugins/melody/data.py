@@ -214,7 +214,10 @@ def _bucket(tune: Tune) -> int:
 
 
 def split(tunes: list[Tune]) -> tuple[list[Tune], list[Tune]]:
-    """Train and held-out tunes, whole tunes each (10% held out by name); a small corpus holds one back."""
+    """Train and held-out tunes, whole tunes each (10% held out by name); a small corpus holds one
+    back, and a corpus of one tune trains on it with nothing held out."""
+    if len(tunes) == 1:
+        return list(tunes), []
     train = [t for t in tunes if _bucket(t) >= VALIDATION_PERCENT]
     held = [t for t in tunes if _bucket(t) < VALIDATION_PERCENT]
     if len(tunes) > 1 and (not held or not train):

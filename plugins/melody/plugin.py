@@ -8,13 +8,26 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine import Generator, Param, Score, hookimpl
+from engine import Generator, Param, ParamError, Score, hookimpl
 from engine.training_params import common_train_params
 from engine.theory import parse_key
 
 from .events import parse_meter
 
 WEIGHTS = Path(__file__).parent / "weights"
+
+#: The most bars x beam one melody may ask for: beam search costs grow with both (and faster than
+#: linearly), and 64 bars x beam 8 takes about 5 s here; 256 bars x 16 took minutes per melody.
+MAX_BAR_BEAMS = 512
+
+
+def check_budget(bars: int, beam: int) -> None:
+    """Refuse, before any model loads, a request that would search for minutes with no output."""
+    if bars * beam > MAX_BAR_BEAMS:
+        raise ParamError(f"bars={bars} with beam={beam} asks for {bars * beam} bar-beams, over the {MAX_BAR_BEAMS} "
+                         f"one melody may take (minutes of search); lower beam to {max(1, MAX_BAR_BEAMS // bars)} "
+                         f"or bars to {MAX_BAR_BEAMS // beam}")
+
 
 MODEL = Param("model", str, "default", "a shipped checkpoint name (default) or a path to a .safetensors file")
 
@@ -31,7 +44,7 @@ class MelodyGenerator(Generator):
         Param("temperature", float, 0.85, "sampling temperature (lower: safer, higher: wilder; 0.85 matches the corpus statistics best)", min=0.05, max=3.0),
         Param("top_k", int, 0, "sample only among the k likeliest choices (0: all)", min=0, max=128),
         Param("top_p", float, 1.0, "sample only within this much probability mass (nucleus)", min=0.01, max=1.0),
-        Param("beam", int, 1, "stochastic beam search width (1: plain sampling)", min=1, max=16),
+        Param("beam", int, 1, "stochastic beam search width (1: plain sampling; bars x beam at most 512)", min=1, max=16),
         Param("primer", str, None, "a MIDI file or space-separated MIDI pitches ('60 62 64 65', eighth notes) to continue"),
         Param("instrument", int, 40, "General MIDI program (40 violin, 73 flute, 0 piano)", min=0, max=127),
         Param("end_on_tonic", bool, True, "close on the tonic, held for the last beat (a cadence)"),
@@ -56,6 +69,7 @@ class MelodyGenerator(Generator):
         return self.generate_many(params, [seed])[0]
 
     def generate_many(self, params: dict[str, Any], seeds: list[int]) -> list[Score]:
+        check_budget(params["bars"], params["beam"])  # before torch and the model load
         from .generate import generate_scores
 
         return generate_scores(params, seeds, WEIGHTS)

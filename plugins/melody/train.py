@@ -45,7 +45,8 @@ def train_melody(job: TrainJob) -> dict[str, Any]:
     train_tunes, held_tunes = split(corpus.tunes)
     if job.dry_run:
         train_tunes, held_tunes = train_tunes[:8], held_tunes[:4]
-    train_data, held_data = encode_tunes(train_tunes), encode_tunes(held_tunes)
+    train_data = encode_tunes(train_tunes)
+    held_data = encode_tunes(held_tunes) if held_tunes else None  # a corpus of one tune holds none out
     batch_size = min(params["batch_size"], len(train_tunes))
     steps_per_epoch = len(train_tunes) // batch_size
     model = MelodyLSTM(hidden=params["hidden"], layers=params["layers"], dropout=params["dropout"])
@@ -61,7 +62,8 @@ def train_melody(job: TrainJob) -> dict[str, Any]:
         (folder / "held_out.log").write_text("\n".join(log_lines) + "\n")
 
     trainer = Trainer(job=job, model=NAME, config=config, modules={"model": model}, optimizers={"adam": optimizer},
-                      steps_per_epoch=steps_per_epoch, data_fingerprint=data_fingerprint(job.data), sample=report,
+                      steps_per_epoch=steps_per_epoch, data_fingerprint=data_fingerprint(job.data),
+                      sample=report if held_data is not None else None,
                       schedule=WarmupCosine(warmup=steps_per_epoch))  # one epoch of warm-up, then cosine to zero
 
     def batches(epoch: int):
@@ -79,8 +81,8 @@ def train_melody(job: TrainJob) -> dict[str, Any]:
         return {"nll": loss.item() / max(count, 1), "n": count}
 
     summary = trainer.fit(batches, step)
-    held = held_out_nll(model, held_data)
-    trainer.save({"held_out_nll": held})
+    held = held_out_nll(model, held_data) if held_data is not None else None
+    trainer.save({"held_out_nll": held} if held is not None else {})
     events_per_second = summary.pop("examples_per_second")
-    return {**summary, "held_out_nll_per_event": round(held, 4), "events_per_second": round(events_per_second, 1),
+    return {**summary, "held_out_nll_per_event": round(held, 4) if held is not None else "none (no held-out tunes)", "events_per_second": round(events_per_second, 1),
             "data": corpus.summary(), "train_tunes": len(train_tunes), "held_out_tunes": len(held_tunes)}

@@ -5,12 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine import Generator, Param, Text, TrainJob, hookimpl
+from engine import Generator, Param, ParamError, Text, TrainJob, hookimpl
 from engine.training_params import common_train_params
 
 WEIGHTS = Path(__file__).parent / "weights"
 #: Kept here (not imported from forms.py) so `muse list` does not import the model code.
 FORM_NAMES = ("free", "couplet", "quatrain", "sonnet", "limerick", "jueju5", "jueju7")
+
+
+#: The longest prime: longer than any first line a form holds, short enough to check at once.
+MAX_PRIME = 100
+
+
+def check_prime_length(prime: str) -> None:
+    """A prime is the start of line 1: a paragraph is refused when parameters are resolved."""
+    if len(prime) > MAX_PRIME:
+        raise ParamError(f"prime has {len(prime)} characters; it starts line 1, so at most {MAX_PRIME}")
 
 
 class PoemGenerator(Generator):
@@ -22,7 +32,8 @@ class PoemGenerator(Generator):
         Param("form", str, "free", "Poem form: free, couplet, quatrain, sonnet, limerick (English); jueju5, jueju7 (Chinese).",
               choices=FORM_NAMES),
         Param("model", str, "auto", "Shipped model (en, zh), a .safetensors path, or auto: zh for jueju, else en."),
-        Param("prime", str, "", "First words of line 1 (every character must be one the model has seen)."),
+        Param("prime", str, "", f"First words of line 1 (every character must be one the model has seen; at most {MAX_PRIME} characters).",
+              check=check_prime_length),
         Param("title", str, "", "Title; empty: the first words of line 1 (English) or 無題 (Chinese)."),
         Param("lines", int, None, "Number of lines for form=free (default 8).", min=1, max=200),
         Param("temperature", float, 0.8, "Sampling temperature: lower is safer, higher is wilder.", min=0.05, max=3.0),
