@@ -10,13 +10,13 @@ X = torch.linspace(-1, 1, 64).unsqueeze(1)
 Y = 3 * X + 0.5
 
 
-def run(tmp_path, total_steps, resume=True, seed=0):
+def run(tmp_path, total_batches, resume=True, seed=0):
     torch.manual_seed(seed)
     model = torch.nn.Sequential(torch.nn.Linear(1, 8), torch.nn.Dropout(0.1), torch.nn.Linear(8, 1))
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
     job = TrainJob(data=None, out=tmp_path / "toy.safetensors", params={}, seed=seed, resume=resume, progress=False)
     trainer = Trainer(job, model="toy", config={"hidden": 8}, modules={"net": model}, optimizers={"adam": optimizer},
-                      total_steps=total_steps, steps_per_epoch=4, checkpoint_every=3)
+                      total_batches=total_batches, steps_per_epoch=4, checkpoint_every=3)
 
     def step(index):
         loss = torch.nn.functional.mse_loss(model(X[index]), Y[index])
@@ -30,16 +30,16 @@ def run(tmp_path, total_steps, resume=True, seed=0):
 
 
 def test_resumed_training_matches_uninterrupted_training(tmp_path):
-    straight, _ = run(tmp_path / "a", total_steps=10)
-    run(tmp_path / "b", total_steps=6)  # stops mid-epoch (4 steps per epoch)
-    resumed, summary = run(tmp_path / "b", total_steps=10)
+    straight, _ = run(tmp_path / "a", total_batches=10)
+    run(tmp_path / "b", total_batches=6)  # stops mid-epoch (4 steps per epoch)
+    resumed, summary = run(tmp_path / "b", total_batches=10)
     assert summary["step"] == 10 and summary["epoch"] == 2
     for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()):
         assert torch.equal(a, b)
 
 
 def test_checkpoint_carries_config_and_refuses_mismatches(tmp_path):
-    _, summary = run(tmp_path, total_steps=4)
+    _, summary = run(tmp_path, total_batches=4)
     checkpoint = load_checkpoint(summary["out"], model="toy", config={"hidden": 8})
     assert checkpoint.info["step"] == 4 and len(checkpoint.sha256) == 64
     assert set(checkpoint.state_dict("net")) == {"0.weight", "0.bias", "2.weight", "2.bias"}
@@ -72,7 +72,7 @@ def test_dry_run_stops_after_two_steps(tmp_path):
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     job = TrainJob(data=None, out=tmp_path / "d.safetensors", params={}, dry_run=True, progress=False)
     trainer = Trainer(job, model="toy", config={}, modules={"net": model}, optimizers={"sgd": optimizer},
-                      total_steps=1000, steps_per_epoch=4)
+                      total_batches=1000, steps_per_epoch=4)
     summary = trainer.fit(lambda epoch: shuffled_batches(64, 16, 0, epoch),
                           lambda index: {"loss": 0.0})
     assert summary["step"] == 2 and (tmp_path / "d.safetensors").exists()
@@ -81,4 +81,4 @@ def test_dry_run_stops_after_two_steps(tmp_path):
 def test_data_smaller_than_a_batch_is_a_clear_error(tmp_path):
     job = TrainJob(data=None, out=tmp_path / "x.safetensors", params={}, progress=False)
     with pytest.raises(BadInput, match="smaller than one batch"):
-        Trainer(job, model="toy", config={}, modules={}, optimizers={}, total_steps=5, steps_per_epoch=0)
+        Trainer(job, model="toy", config={}, modules={}, optimizers={}, total_batches=5, steps_per_epoch=0)
