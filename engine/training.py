@@ -340,20 +340,30 @@ class Trainer:
             raise BadInput("the training data is smaller than one batch per process")
         self._take_defaults_from_job(total_steps)
         init_process_group(self.world)
-        if self.job.dry_run:
-            if self.job.out.is_file() and not is_dry_run_checkpoint(self.job.out):
-                raise BadInput(f"{self.job.out} holds a trained checkpoint; a dry run never replaces one: pass another --out")
-            self.total_batches = min(self.total_batches, 2 * self.world.size)
-        elif self.job.out.is_file() and is_dry_run_checkpoint(self.job.out):
-            self._note(f"{self.job.out} is a dry run's checkpoint: starting afresh and replacing it")
-        elif self.job.resume and resume_path(self.job.out).is_file() and self.job.out.is_file():
-            self._load_resume()
+        self._choose_start()
         if self.world.distributed:
-            broadcast_modules(self.modules.values())
-            for optimizer in self.optimizers.values():
-                average_gradients_before_step(optimizer, self.world)
-            # Different dropout/noise per rank, the same for the same seed and world size.
-            torch.manual_seed(self.job.seed * 7919 + self.world.rank * 104_729 + self.position)
+            self._join_ranks()
+
+    def _choose_start(self) -> None:
+        """Where the run starts: a dry run takes two steps and never resumes; a real run replaces a
+        dry run's checkpoint and continues from resume state beside its checkpoint otherwise."""
+        out = self.job.out
+        if self.job.dry_run:
+            if out.is_file() and not is_dry_run_checkpoint(out):
+                raise BadInput(f"{out} holds a trained checkpoint; a dry run never replaces one: pass another --out")
+            self.total_batches = min(self.total_batches, 2 * self.world.size)
+        elif out.is_file() and is_dry_run_checkpoint(out):
+            self._note(f"{out} is a dry run's checkpoint: starting afresh and replacing it")
+        elif self.job.resume and resume_path(out).is_file() and out.is_file():
+            self._load_resume()
+
+    def _join_ranks(self) -> None:
+        """Every rank starts from rank 0's weights and averages gradients before each step."""
+        broadcast_modules(self.modules.values())
+        for optimizer in self.optimizers.values():
+            average_gradients_before_step(optimizer, self.world)
+        # Different dropout/noise per rank, the same for the same seed and world size.
+        torch.manual_seed(self.job.seed * 7919 + self.world.rank * 104_729 + self.position)
 
     def _take_defaults_from_job(self, total_steps: int | None) -> None:
         params = self.job.params
