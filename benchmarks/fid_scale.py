@@ -18,9 +18,9 @@ from typing import Callable
 import torch
 from torch.nn import functional as F
 
-from plugins.images.classifier_component import load_classifier
-from plugins.images.data import load_images
-from plugins.images.fid import extract_features, frechet_distance, gaussian_baseline
+from plugins.imagekit.classifier import load_classifier
+from plugins.imagekit.data import load_images
+from plugins.imagekit.fid import extract_features, frechet_distance, gaussian_baseline
 
 
 def noise(std: float) -> Callable[[torch.Tensor], torch.Tensor]:

@@ -25,7 +25,7 @@ from torch.nn import functional as F
 from engine.params import resolve
 from plugins.gan.model import Discriminator, Generator
 from plugins.gan.plugin import GanGenerator
-from plugins.images.data import from_unit, load_images, resize, to_unit
+from plugins.imagekit.data import from_unit, load_images, resize, to_unit
 from plugins.vae.model import VAE, elbo_terms
 
 BATCH = 64

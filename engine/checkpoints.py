@@ -14,7 +14,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from .errors import BadInput
 
@@ -149,3 +149,53 @@ def is_dry_run_checkpoint(path: Path | str) -> bool:
     except (ValueError, RecursionError, TypeError):
         return False
     return isinstance(info, dict) and info.get("dry_run") is True
+
+
+# -- the one checkpoint cache and the one fp16 packing ------------------------------------------
+#: How many loaded models each loader keeps: a gallery or `muse eval` touches one or two models of
+#: a kind at a time, and a long-lived process (the studio) must not grow with every file it sees.
+MODEL_CACHE_SIZE = 4
+
+_Loaded = TypeVar("_Loaded")
+
+
+def cached_model(load: Callable[[Path], _Loaded]) -> Callable[[Path | str], _Loaded]:
+    """The checkpoint cache every model loader uses: ``load(path)`` is called once per file
+    version (resolved path, modification time and size), and at most :data:`MODEL_CACHE_SIZE`
+    models are kept, the least recently used dropped first. A rewritten checkpoint (a training
+    run that saved again) is loaded afresh. The wrapper has ``cache_clear()`` and ``cache_len()``."""
+    from collections import OrderedDict
+
+    kept: OrderedDict[tuple[str, int, int], _Loaded] = OrderedDict()
+
+    def cached(path: Path | str) -> _Loaded:
+        resolved = Path(path).expanduser().resolve()
+        try:
+            stat = resolved.stat()
+            key = (str(resolved), stat.st_mtime_ns, stat.st_size)
+        except OSError:  # let the loader say the file is missing
+            return load(resolved)
+        if key in kept:
+            kept.move_to_end(key)
+            return kept[key]
+        loaded = load(resolved)
+        kept[key] = loaded
+        while len(kept) > MODEL_CACHE_SIZE:
+            kept.popitem(last=False)
+        return loaded
+
+    cached.cache_clear = kept.clear  # type: ignore[attr-defined]
+    cached.cache_len = kept.__len__  # type: ignore[attr-defined]
+    cached.__doc__, cached.__name__, cached.__wrapped__ = load.__doc__, load.__name__, load  # type: ignore[attr-defined]
+    return cached
+
+
+def pack_fp16(tensors: Mapping[str, Any]) -> dict[str, Any]:
+    """Floating tensors as fp16 for shipping (half the bytes); others (labels, vocabularies) as
+    they are. :func:`unpack_fp16` is its inverse for loading."""
+    return {k: v.detach().half() if v.is_floating_point() else v.detach() for k, v in tensors.items()}
+
+
+def unpack_fp16(tensors: Mapping[str, Any]) -> dict[str, Any]:
+    """Floating tensors back to fp32, the precision models compute in."""
+    return {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}

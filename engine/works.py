@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, ClassVar
 
-from .theory import Key, parse_key
+from .theory import parse_key
 
 if TYPE_CHECKING:
     import numpy as np
@@ -187,64 +187,17 @@ class Score(Work):
         return sorted((n for t in self.tracks if not t.is_drum for n in t.notes), key=lambda n: (n.start, n.pitch))
 
     def to_midi(self, resolution: int = 480) -> "pretty_midi.PrettyMIDI":
-        """This score as a PrettyMIDI object; ``meta`` goes into a text event."""
-        import json
+        """This score as a PrettyMIDI object, provenance in a text event (:func:`engine.formats.score_to_midi`)."""
+        from .formats import score_to_midi
 
-        import pretty_midi
-
-        midi = pretty_midi.PrettyMIDI(resolution=resolution, initial_tempo=self.tempo)
-        numerator, denominator = self.time_signature
-        midi.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, 0.0))
-        if self.key:
-            midi.key_signature_changes.append(pretty_midi.KeySignature(parse_key(self.key).midi_number, 0.0))
-        for track in self.tracks:
-            instrument = pretty_midi.Instrument(program=track.program, is_drum=track.is_drum, name=_to_midi_text(track.name))
-            instrument.notes = [
-                pretty_midi.Note(velocity=n.velocity, pitch=n.pitch, start=n.start, end=n.end) for n in track.notes
-            ]
-            midi.instruments.append(instrument)
-        midi.lyrics = [pretty_midi.Lyric(_to_midi_text(lyric.text), lyric.time) for lyric in self.lyrics]
-        if self.meta:
-            midi.text_events.append(pretty_midi.Text(META_PREFIX + json.dumps(self.meta, sort_keys=True), 0.0))
-        return midi
+        return score_to_midi(self, resolution)
 
     @classmethod
     def from_midi(cls, midi: "pretty_midi.PrettyMIDI") -> "Score":
-        """A Score from PrettyMIDI; the first tempo, meter and key are kept, times stay exact."""
-        import json
+        """A Score from PrettyMIDI (:func:`engine.formats.score_from_midi`)."""
+        from .formats import score_from_midi
 
-        _, tempi = midi.get_tempo_changes()
-        tempo = round(float(tempi[0]), 3) if len(tempi) else 120.0
-        meter = midi.time_signature_changes[0] if midi.time_signature_changes else None
-        key = midi.key_signature_changes[0] if midi.key_signature_changes else None
-        meta: dict = {}
-        for event in midi.text_events:
-            if event.text.startswith(META_PREFIX):
-                try:  # someone else's "muse:" text is not our provenance
-                    found = json.loads(event.text[len(META_PREFIX) :])
-                except ValueError:
-                    found = None
-                meta = found if isinstance(found, dict) else {}
-        tracks = [
-            Track(
-                notes=sorted(
-                    (Note(int(n.pitch), float(n.start), float(n.end), int(n.velocity)) for n in inst.notes),
-                    key=lambda n: (n.start, n.pitch),
-                ),
-                program=int(inst.program),
-                is_drum=bool(inst.is_drum),
-                name=_from_midi_text(inst.name),
-            )
-            for inst in midi.instruments
-        ]
-        return cls(
-            tracks=tracks,
-            tempo=tempo,
-            time_signature=(meter.numerator, meter.denominator) if meter else (4, 4),
-            key=Key.from_midi_number(key.key_number).name if key else None,
-            lyrics=[Lyric(float(lyric.time), _from_midi_text(lyric.text)) for lyric in midi.lyrics],
-            meta=meta,
-        )
+        return score_from_midi(midi, cls)
 
     def same_content(self, other: Work, tolerance: float = 1e-3) -> bool:
         if not isinstance(other, Score) or len(other.tracks) != len(self.tracks):
@@ -268,23 +221,6 @@ class Score(Work):
             f"{self.tempo:g} qpm, {self.time_signature[0]}/{self.time_signature[1]}"
             + (f", {_html_escape(self.key)}" if self.key else "")
         )
-
-
-META_PREFIX = "muse:"
-
-
-def _to_midi_text(text: str) -> str:
-    """MIDI text events are bytes and mido writes them as latin-1: carry UTF-8 bytes through it,
-    so a Chinese lyric survives (and reads back with :func:`_from_midi_text`)."""
-    return text.encode("utf-8").decode("latin-1")
-
-
-def _from_midi_text(text: str) -> str:
-    """The text of a MIDI event: UTF-8 when its bytes are UTF-8, else as latin-1 (older files)."""
-    try:
-        return text.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return text
 
 
 @dataclass(eq=False)

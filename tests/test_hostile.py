@@ -26,7 +26,7 @@ FUZZ = settings(max_examples=40, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 GAN_WEIGHTS = Path(__file__).parents[1] / "plugins" / "gan" / "weights" / "default.safetensors"
 POEM_WEIGHTS = Path(__file__).parents[1] / "plugins" / "poem" / "weights" / "en.safetensors"
-CLASSIFIER_WEIGHTS = Path(__file__).parents[1] / "plugins" / "images" / "weights" / "default.safetensors"
+CLASSIFIER_WEIGHTS = Path(__file__).parents[1] / "plugins" / "imagekit" / "weights" / "default.safetensors"
 
 
 # -- the promise -------------------------------------------------------------------------------
@@ -473,7 +473,7 @@ def test_stale_temporaries_of_dead_processes_are_swept(muse, in_tmp):
 
 
 def test_whatever_muse_writes_it_can_read(in_tmp, monkeypatch):
-    from plugins.renderers import formats
+    from engine import formats
 
     monkeypatch.setattr(formats, "MAX_PIXELS", 64 * 64)
     eng = Engine()

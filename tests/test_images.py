@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from engine import BadInput, ParamError, UnknownName
-from plugins.images.data import FASHION_CLASSES, load_images, write_idx
-from plugins.images.fid import frechet_distance
-from plugins.images.sampling import resolve_label, slerp, tile
+from plugins.imagekit.data import FASHION_CLASSES, load_images, write_idx
+from plugins.imagekit.fid import frechet_distance
+from plugins.imagekit.sampling import resolve_label, slerp, tile
 
 
 def make_idx(folder, count=128, classes=3, seed=0):
@@ -128,7 +128,7 @@ def test_frechet_distance_of_shifted_gaussians():
 
 
 def test_within_class_spread_sees_collapse():
-    from plugins.images.evaluation import within_class_spread
+    from plugins.imagekit.evaluation import within_class_spread
 
     torch.manual_seed(0)
     classifier = torch.nn.Module()

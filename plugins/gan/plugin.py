@@ -57,7 +57,7 @@ class GanGenerator(Generator):
     def generate(self, params: dict[str, Any], seed: int) -> Image:
         import torch
 
-        from plugins.images.sampling import resolve_label, sample_sheet, layout, slerp, to_hwc
+        from plugins.imagekit.sampling import resolve_label, sample_sheet, layout, slerp, to_hwc
 
         gan = self._model(params["model"])
         label = resolve_label(params["label"], gan.classes, self.name)
@@ -83,7 +83,7 @@ class GanGenerator(Generator):
         return train(job)
 
     def evaluate(self, data: Path | None, params: dict[str, Any]) -> dict[str, Any]:
-        from plugins.images.evaluation import fid_report
+        from plugins.imagekit.evaluation import fid_report
 
         gan = self._model(params["model"])
 

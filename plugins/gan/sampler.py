@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import torch
 
-from engine.checkpoints import Field
+from engine.checkpoints import Field, cached_model, unpack_fp16
 from engine.training import build_within_limit, load_checkpoint, load_module
 
-from plugins.images.data import from_unit
-from plugins.images.sampling import seeded_latent
-from plugins.images.training import full
+from plugins.imagekit.data import from_unit
+from plugins.imagekit.sampling import seeded_latent
 
 from .model import Generator, build_generator
 
@@ -43,16 +41,13 @@ class LoadedGan:
         return latents, labels
 
 
-@lru_cache(maxsize=4)
-def _load(path: str, mtime: float) -> LoadedGan:
+@cached_model
+def load_gan(path: Path) -> LoadedGan:
+    """The generator in ``path`` (cached while the file is unchanged)."""
     checkpoint = load_checkpoint(path, model="gan", schema=CONFIG)
     config = checkpoint.config
     generator = build_within_limit(lambda: build_generator(config), path)
-    checkpoint.tensors = full(checkpoint.tensors)
+    checkpoint.tensors = unpack_fp16(checkpoint.tensors)
     load_module(generator, checkpoint, "generator").eval()
     return LoadedGan(generator, tuple(config["classes"]), checkpoint.sha256, config["size"], config["channels"])
 
-
-def load_gan(path: Path) -> LoadedGan:
-    """The generator in ``path`` (cached while the file is unchanged)."""
-    return _load(str(path), Path(path).stat().st_mtime if Path(path).exists() else 0.0)

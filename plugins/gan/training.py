@@ -15,10 +15,11 @@ import torch
 from torch.nn import functional as F
 
 from engine import TrainJob
+from engine.checkpoints import pack_fp16
 from engine.training import Trainer, shuffled_batches
 
-from plugins.images.data import from_unit, to_unit
-from plugins.images.training import half, preview_labels, preview_latents, training_data, write_sheet
+from plugins.imagekit.data import from_unit, to_unit
+from plugins.imagekit.training import preview_labels, preview_latents, training_data, write_sheet
 
 from .model import Discriminator, Generator, build_generator
 
@@ -80,7 +81,7 @@ def train(job: TrainJob) -> dict[str, Any]:
 
     def export() -> dict[str, torch.Tensor]:
         recalibrate_batchnorm(average)
-        return half({f"generator.{k}": v for k, v in average.state_dict().items()})
+        return pack_fp16({f"generator.{k}": v for k, v in average.state_dict().items()})
 
     def sample(step: int, folder) -> None:
         recalibrate_batchnorm(average)

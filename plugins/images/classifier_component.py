@@ -6,8 +6,6 @@ reads features from; `muse stylize classifier shirt.png -o label.txt` names what
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -15,46 +13,12 @@ import torch
 from torch.nn import functional as F
 
 from engine import BadInput, Image, Text, TrainJob
-from engine.io import shipped_model
-from engine.checkpoints import Field
-from engine.training import Trainer, build_within_limit, load_checkpoint, load_module, shuffled_batches
+from engine.training import Trainer, shuffled_batches
 
-from .classifier import Classifier
-from .data import ImageSet, conform, to_unit
-from .evaluation import accuracy, evaluation_splits
-from .training import training_data
-
-WEIGHTS = Path(__file__).parent / "weights"
-
-
-@dataclass
-class LoadedClassifier:
-    network: Classifier
-    classes: tuple[str, ...]
-    size: int
-    channels: int
-    sha256: str
-
-
-#: What a classifier checkpoint's config must say, bounded to what loads in reasonable memory.
-CONFIG = (Field("classes", list, 1, 10_000), Field("channels", int, choices=(1, 3)), Field("size", int, 4, 512),
-          Field("features", int, 1, 8192))
-
-
-@lru_cache(maxsize=4)
-def _load(path: str, mtime: float) -> LoadedClassifier:
-    checkpoint = load_checkpoint(path, model="classifier", schema=CONFIG)
-    config = checkpoint.config
-    network = build_within_limit(lambda: Classifier(len(config["classes"]), config["channels"], config["size"],
-                                                    config["features"]), path)
-    load_module(network, checkpoint, "classifier").eval()
-    return LoadedClassifier(network, tuple(config["classes"]), config["size"], config["channels"], checkpoint.sha256)
-
-
-def load_classifier(value: str | Path) -> LoadedClassifier:
-    """A shipped classifier by name (``default``) or a checkpoint path."""
-    path = shipped_model(value, WEIGHTS, "classifier")
-    return _load(str(path), path.stat().st_mtime)
+from plugins.imagekit.classifier import Classifier, load_classifier
+from plugins.imagekit.data import ImageSet, conform, to_unit
+from plugins.imagekit.evaluation import accuracy, evaluation_splits
+from plugins.imagekit.training import training_data
 
 
 def train(job: TrainJob) -> dict[str, Any]:

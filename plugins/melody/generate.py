@@ -21,7 +21,7 @@ import torch
 
 from engine import BadInput, Note, ParamError, Score, Track
 from engine.io import shipped_model
-from engine.checkpoints import Field
+from engine.checkpoints import Field, cached_model
 from engine.theory import Key, parse_key
 from engine.training import Checkpoint, build_within_limit, load_checkpoint, load_module
 
@@ -44,23 +44,23 @@ from .model import MelodyLSTM
 PRIMER_NOTE_UNITS = UNITS_PER_QUARTER // 2  # primer pitch lists are eighth notes
 #: What a melody checkpoint's config must say, bounded to what loads in reasonable memory.
 CONFIG = (Field("hidden", int, 1, 4096), Field("layers", int, 1, 16))
-_loaded: dict[tuple[str, float], tuple[MelodyLSTM, Checkpoint]] = {}
 
 
 # -- the model -----------------------------------------------------------------------------------
 def load_model(value: str | Path, weights_dir: Path) -> tuple[MelodyLSTM, Checkpoint]:
-    """The LSTM of a shipped checkpoint name or a path, cached for the life of the process."""
-    path = shipped_model(value, weights_dir, "melody")
-    cache_key = (str(path.resolve()), path.stat().st_mtime)
-    if cache_key not in _loaded:
-        checkpoint = load_checkpoint(path, model="melody", schema=CONFIG, config={
-            "pitch_ids": N_PITCH_IDS, "duration_ids": N_DURATION_IDS, "features": len(COLUMN)})
-        config = checkpoint.config
-        model = build_within_limit(lambda: MelodyLSTM(hidden=config["hidden"], layers=config["layers"]), path)
-        load_module(model, checkpoint, "model")
-        model.eval()
-        _loaded[cache_key] = (model, checkpoint)
-    return _loaded[cache_key]
+    """The LSTM of a shipped checkpoint name or a path (cached while the file is unchanged)."""
+    return _load(shipped_model(value, weights_dir, "melody"))
+
+
+@cached_model
+def _load(path: Path) -> tuple[MelodyLSTM, Checkpoint]:
+    checkpoint = load_checkpoint(path, model="melody", schema=CONFIG, config={
+        "pitch_ids": N_PITCH_IDS, "duration_ids": N_DURATION_IDS, "features": len(COLUMN)})
+    config = checkpoint.config
+    model = build_within_limit(lambda: MelodyLSTM(hidden=config["hidden"], layers=config["layers"]), path)
+    load_module(model, checkpoint, "model")
+    model.eval()
+    return model, checkpoint
 
 
 # -- primers -------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from engine import BadInput
-from engine.checkpoints import MAX_ITEMS, Field, check_code_points, validate_config
+from engine.checkpoints import MAX_ITEMS, Field, cached_model, check_code_points, pack_fp16, unpack_fp16, validate_config
 from engine.training import build_within_limit, load_checkpoint, load_module, read_metadata
 
 from .data import Vocabulary
@@ -38,7 +38,7 @@ class LoadedModel:
 def export_tensors(model: CharRNN, vocab: Vocabulary, lexicon: list[str]) -> dict[str, torch.Tensor]:
     """What a shipped checkpoint holds: half-precision weights, the vocabulary, and the words seen in
     training (rhyme candidates are drawn from these, so a poem never rhymes on a word the model never read)."""
-    tensors = {f"lm.{k}": v.detach().to(torch.float16) for k, v in model.state_dict().items()}
+    tensors = pack_fp16({f"lm.{k}": v for k, v in model.state_dict().items()})
     tensors["vocab.codepoints"] = vocab.to_tensor()
     tensors["lexicon.utf8"] = torch.tensor(list("\n".join(lexicon).encode("utf-8")) or [10], dtype=torch.uint8)
     return tensors
@@ -53,14 +53,11 @@ def model_config(config: dict[str, Any]) -> ModelConfig:
 CONFIG = (Field("vocab_size", int, 1, MAX_ITEMS), Field("embed", int, 1, 4096), Field("hidden", int, 1, 4096),
           Field("layers", int, 1, 16), Field("cell", str, choices=("lstm", "gru")),
           Field("dropout", float, 0, 1, required=False), Field("language", str, required=False))
-_CACHE: dict[tuple[str, float], LoadedModel] = {}
 
 
+@cached_model
 def load_poem_model(path: Path) -> LoadedModel:
-    """Load (and cache by path and mtime) a poem checkpoint for sampling."""
-    key = (str(Path(path).resolve()), Path(path).stat().st_mtime)
-    if key in _CACHE:
-        return _CACHE[key]
+    """Load (and cache while the file is unchanged) a poem checkpoint for sampling."""
     meta = read_metadata(path)
     if meta["model"] != COMPONENT:
         raise BadInput(f"{path} is a {meta['model']!r} checkpoint, not a {COMPONENT!r} one")
@@ -75,12 +72,10 @@ def load_poem_model(path: Path) -> LoadedModel:
     if len(vocab) != config.vocab_size:
         raise BadInput(f"{path}: vocabulary has {len(vocab)} characters but the network expects {config.vocab_size}")
     model = build_within_limit(lambda: CharRNN(config), path)
-    state = {k: v.float() for k, v in checkpoint.state_dict("lm").items()}
-    checkpoint.tensors.update({f"lm.{k}": v for k, v in state.items()})
+    checkpoint.tensors = unpack_fp16(checkpoint.tensors)
     load_module(model, checkpoint, "lm").eval()
     words = checkpoint.tensors.get("lexicon.utf8")
     lexicon = bytes(words.tolist()).decode("utf-8").split() if words is not None else []
     loaded = LoadedModel(model, vocab, meta["config"].get("language", "en"), checkpoint.sha256, meta["info"], Path(path),
                          lexicon)
-    _CACHE[key] = loaded
     return loaded

@@ -1,8 +1,7 @@
-"""Registers the built-in file formats."""
+"""Registers the built-in file formats (their code is engine/formats.py, shared with the synthesizer)."""
 
 from engine import hookimpl
-
-from .formats import ALL
+from engine.formats import ALL
 
 
 @hookimpl

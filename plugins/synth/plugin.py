@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import Param, ParamError, Renderer, Score, Work, hookimpl
-from plugins.renderers.formats import AudioRenderer
+from engine.formats import AUDIO_PARAMS, AUDIO_SUFFIXES
 
 
 def _numbers(text: str | None, name: str) -> list[float] | None:
@@ -23,7 +23,7 @@ class SynthRenderer(Renderer):
     name = "synth"
     description = "synthesizes a score to WAV/FLAC/Ogg (built-in GM voices, or FluidSynth with a SoundFont)"
     work_type = Score
-    suffixes = AudioRenderer.suffixes
+    suffixes = AUDIO_SUFFIXES
     params = (
         Param("backend", str, "builtin", "builtin voices, or fluidsynth (needs pyfluidsynth + libfluidsynth)",
               choices=("builtin", "fluidsynth")),
@@ -36,10 +36,12 @@ class SynthRenderer(Renderer):
         Param("gain_db", float, 0.0, "gain before the limiter when normalize is false", min=-60.0, max=24.0),
         Param("pans", str, None, "per-track pan, comma-separated, -1 left .. 1 right (default: automatic)"),
         Param("volumes", str, None, "per-track volume, comma-separated, 1 = as voiced (default: all 1)"),
-        *AudioRenderer.params,
+        *AUDIO_PARAMS,
     )
 
     def write(self, work: Work, path: Path, params: dict[str, Any]) -> None:
+        from engine.formats import write_audio
+
         from .render import synthesize
 
         assert isinstance(work, Score)
@@ -49,7 +51,7 @@ class SynthRenderer(Renderer):
             gain_db=params["gain_db"], pans=_numbers(params["pans"], "pans"),
             volumes=_numbers(params["volumes"], "volumes"),
         )
-        AudioRenderer().write(audio, path, {p.name: params[p.name] for p in AudioRenderer.params})
+        write_audio(audio, path, {p.name: params[p.name] for p in AUDIO_PARAMS})
 
 
 @hookimpl

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from plugins.images.evaluation import evaluation_splits
+from plugins.imagekit.evaluation import evaluation_splits
 
 from .model import elbo_terms
 from .sampler import LoadedVae

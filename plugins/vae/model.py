@@ -8,6 +8,8 @@ a soft (mixed) label is accepted too, which lets a latent walk morph one class i
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -70,6 +72,11 @@ class VAE(nn.Module):
         noise = torch.randn_like(mean) if noise is None else noise
         z = mean + torch.exp(0.5 * log_var) * noise
         return self.decode(z, labels), mean, log_var
+
+
+def build_vae(config: dict[str, Any]) -> VAE:
+    """The VAE a checkpoint's config describes (training and sampling build it the same way)."""
+    return VAE(config["latent"], config["width"], config["size"], config["channels"], len(config["classes"]), config["hidden"])
 
 
 def elbo_terms(model: VAE, images: torch.Tensor, labels: torch.Tensor | None = None,

@@ -33,7 +33,7 @@ def _read_picture(path: Path, size: int, channels: int):
     from PIL import Image as PILImage, UnidentifiedImageError
 
     from engine import BadInput
-    from plugins.images.data import fit_picture
+    from plugins.imagekit.data import fit_picture
 
     try:
         with PILImage.open(path) as picture:
@@ -79,7 +79,7 @@ class VaeGenerator(Generator):
     demo_params = [{"grid": 6}, {"label": "bag", "interpolate": 8}]
 
     def generate(self, params: dict[str, Any], seed: int) -> Image:
-        from plugins.images.sampling import layout, resolve_label, sample_sheet, to_hwc
+        from plugins.imagekit.sampling import layout, resolve_label, sample_sheet, to_hwc
 
         vae = _load(params["model"], self.name)
         label = resolve_label(params["label"], vae.classes, self.name)
@@ -104,7 +104,7 @@ class VaeGenerator(Generator):
         """Frames along a slerp between two codes; the class condition blends linearly alongside."""
         import torch
 
-        from plugins.images.sampling import slerp
+        from plugins.imagekit.sampling import slerp
 
         steps = params["interpolate"]
         if params["start"] is not None:
@@ -124,7 +124,7 @@ class VaeGenerator(Generator):
         return train(job)
 
     def evaluate(self, data: Path | None, params: dict[str, Any]) -> dict[str, Any]:
-        from plugins.images.evaluation import fid_report
+        from plugins.imagekit.evaluation import fid_report
 
         from .evaluation import likelihood_report
 
@@ -147,8 +147,8 @@ class VaeReconstruct(Stylizer):
     def stylize(self, work: Image, params: dict[str, Any], seed: int) -> Image:
         import torch
 
-        from plugins.images.data import conform, ImageSet
-        from plugins.images.sampling import resolve_label, to_hwc
+        from plugins.imagekit.data import conform, ImageSet
+        from plugins.imagekit.sampling import resolve_label, to_hwc
 
         vae = _load(params["model"], self.name)
         pixels = torch.from_numpy(work.pixels).permute(2, 0, 1).unsqueeze(0)

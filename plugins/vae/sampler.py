@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import torch
 from torch.nn import functional as F
 
-from engine.checkpoints import Field
+from engine.checkpoints import Field, cached_model, unpack_fp16
 from engine.training import build_within_limit, load_checkpoint, load_module
 
-from plugins.images.sampling import seeded_latent
-from plugins.images.training import full
+from plugins.imagekit.sampling import seeded_latent
 
-from .model import VAE, elbo_terms
+from .model import VAE, build_vae, elbo_terms
 
 
 #: What a VAE checkpoint's config must say, bounded to what loads in reasonable memory.
@@ -66,17 +64,13 @@ class LoadedVae:
         return F.one_hot(labels, max(len(self.classes), 1)).float()
 
 
-@lru_cache(maxsize=4)
-def _load(path: str, mtime: float) -> LoadedVae:
+@cached_model
+def load_vae(path: Path) -> LoadedVae:
+    """The VAE in ``path`` (cached while the file is unchanged)."""
     checkpoint = load_checkpoint(path, model="vae", schema=CONFIG)
     config = checkpoint.config
-    vae = build_within_limit(lambda: VAE(config["latent"], config["width"], config["size"], config["channels"],
-                                         len(config["classes"]), config["hidden"]), path)
-    checkpoint.tensors = full(checkpoint.tensors)
+    vae = build_within_limit(lambda: build_vae(config), path)
+    checkpoint.tensors = unpack_fp16(checkpoint.tensors)
     load_module(vae, checkpoint, "vae").eval()
     return LoadedVae(vae, tuple(config["classes"]), checkpoint.sha256, config["size"], config["channels"])
 
-
-def load_vae(path: Path) -> LoadedVae:
-    """The VAE in ``path`` (cached while the file is unchanged)."""
-    return _load(str(path), Path(path).stat().st_mtime if Path(path).exists() else 0.0)

@@ -11,15 +11,12 @@ from typing import Any
 import torch
 
 from engine import TrainJob
+from engine.checkpoints import pack_fp16
 from engine.training import Trainer, shuffled_batches
 
-from plugins.images.training import half, preview_labels, preview_latents, training_data, write_sheet
+from plugins.imagekit.training import preview_labels, preview_latents, training_data, write_sheet
 
-from .model import VAE, elbo_terms
-
-
-def build(config: dict[str, Any]) -> VAE:
-    return VAE(config["latent"], config["width"], config["size"], config["channels"], len(config["classes"]), config["hidden"])
+from .model import build_vae, elbo_terms
 
 
 def train(job: TrainJob) -> dict[str, Any]:
@@ -30,7 +27,7 @@ def train(job: TrainJob) -> dict[str, Any]:
     classes = list(data.classes) if conditional else []
     config = {"latent": params["latent"], "width": params["width"], "hidden": params["hidden"], "size": size,
               "channels": channels, "classes": classes}
-    model = build(config)
+    model = build_vae(config)
     optimizer = torch.optim.Adam(model.parameters(), params["lr"])
     steps_per_epoch = len(data) // batch_size
     images = data.images.float().div(255.0)
@@ -49,7 +46,7 @@ def train(job: TrainJob) -> dict[str, Any]:
 
     trainer = Trainer(job, model="vae", config=config, modules={"vae": model}, optimizers={"vae": optimizer},
                       steps_per_epoch=steps_per_epoch, data_fingerprint=fingerprint, sample=sample,
-                      export=lambda: half({f"vae.{k}": v for k, v in model.state_dict().items()}))
+                      export=lambda: pack_fp16({f"vae.{k}": v for k, v in model.state_dict().items()}))
 
     def batches(epoch: int):
         return shuffled_batches(len(data), batch_size, job.seed, epoch)

@@ -1,18 +1,31 @@
 """File formats for the four work types, each recording the work's provenance in the file.
 
-Where a format has room for text, provenance lives inside the file (PNG iTXt, JPEG/WebP EXIF,
-GIF comment, MIDI text event, FLAC/OGG tags, a Markdown comment); otherwise in a sidecar
-``FILE.muse.json`` next to it (plain text, and WAV when the provenance outgrows its INFO chunk).
+This is the one home of file formats: the built-in renderers (registered by
+``plugins/renderers``), MIDI reading and writing (:func:`score_to_midi`, :func:`score_from_midi`)
+and the audio writer the synthesizer shares (:func:`write_audio`). Where a format has room for
+text, provenance lives inside the file under the one key :data:`META_KEY` (PNG iTXt, JPEG/WebP
+EXIF, GIF comment, a ``muse:`` MIDI text event, FLAC/OGG tags, a Markdown comment); otherwise in
+a sidecar ``FILE.muse.json`` next to it (plain text, and WAV when the provenance outgrows its
+INFO chunk). Heavy libraries (Pillow, pretty_midi, soundfile) are imported where they are used.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from engine import Audio, BadInput, Image, Param, Renderer, Score, Text, Work
-from engine.io import atomic_path, sidecar_path
+from .components import Renderer
+from .errors import BadInput
+from .io import atomic_path, sidecar_path
+from .params import Param
+from .theory import Key, parse_key
+from .works import Audio, Image, Lyric, Note, Score, Text, Track, Work
 
+if TYPE_CHECKING:
+    import pretty_midi
+
+#: The one provenance key of every format: a PNG text chunk's name, and the ``muse:`` prefix of
+#: the comment, tag or MIDI text event that holds the provenance JSON.
 META_KEY = "muse"
 EXIF_DESCRIPTION = 0x010E
 WAV_COMMENT_LIMIT = 2000  # libsndfile drops longer RIFF INFO comments
@@ -211,6 +224,74 @@ class GifRenderer(PillowRenderer):
 
 
 # -- scores ------------------------------------------------------------------------------------
+def score_to_midi(score: Score, resolution: int = 480) -> "pretty_midi.PrettyMIDI":
+    """``score`` as a PrettyMIDI object; its provenance goes into a ``muse:`` text event."""
+    import pretty_midi
+
+    midi = pretty_midi.PrettyMIDI(resolution=resolution, initial_tempo=score.tempo)
+    numerator, denominator = score.time_signature
+    midi.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, 0.0))
+    if score.key:
+        midi.key_signature_changes.append(pretty_midi.KeySignature(parse_key(score.key).midi_number, 0.0))
+    for track in score.tracks:
+        instrument = pretty_midi.Instrument(program=track.program, is_drum=track.is_drum, name=_to_midi_text(track.name))
+        instrument.notes = [
+            pretty_midi.Note(velocity=n.velocity, pitch=n.pitch, start=n.start, end=n.end) for n in track.notes
+        ]
+        midi.instruments.append(instrument)
+    midi.lyrics = [pretty_midi.Lyric(_to_midi_text(lyric.text), lyric.time) for lyric in score.lyrics]
+    if score.meta:
+        midi.text_events.append(pretty_midi.Text(f"{META_KEY}:{_dump(score.meta)}", 0.0))
+    return midi
+
+
+def score_from_midi(midi: "pretty_midi.PrettyMIDI", cls: type[Score] = Score) -> Score:
+    """A Score from PrettyMIDI; the first tempo, meter and key are kept, times stay exact; a
+    ``muse:`` text event that is not provenance JSON (someone else's) gives no provenance."""
+    _, tempi = midi.get_tempo_changes()
+    tempo = round(float(tempi[0]), 3) if len(tempi) else 120.0
+    meter = midi.time_signature_changes[0] if midi.time_signature_changes else None
+    key = midi.key_signature_changes[0] if midi.key_signature_changes else None
+    meta: dict = {}
+    for event in midi.text_events:
+        if event.text.startswith(META_KEY + ":"):
+            meta = _parse(event.text, Path())  # someone else's "muse:" text is not our provenance
+    tracks = [
+        Track(
+            notes=sorted(
+                (Note(int(n.pitch), float(n.start), float(n.end), int(n.velocity)) for n in inst.notes),
+                key=lambda n: (n.start, n.pitch),
+            ),
+            program=int(inst.program),
+            is_drum=bool(inst.is_drum),
+            name=_from_midi_text(inst.name),
+        )
+        for inst in midi.instruments
+    ]
+    return cls(
+        tracks=tracks,
+        tempo=tempo,
+        time_signature=(meter.numerator, meter.denominator) if meter else (4, 4),
+        key=Key.from_midi_number(key.key_number).name if key else None,
+        lyrics=[Lyric(float(lyric.time), _from_midi_text(lyric.text)) for lyric in midi.lyrics],
+        meta=meta,
+    )
+
+
+def _to_midi_text(text: str) -> str:
+    """MIDI text events are bytes and mido writes them as latin-1: carry UTF-8 bytes through it,
+    so a Chinese lyric survives (and reads back with :func:`_from_midi_text`)."""
+    return text.encode("utf-8").decode("latin-1")
+
+
+def _from_midi_text(text: str) -> str:
+    """The text of a MIDI event: UTF-8 when its bytes are UTF-8, else as latin-1 (older files)."""
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
+
+
 class MidiRenderer(Renderer):
     name = "midi"
     description = "Standard MIDI file; provenance in a text meta event"
@@ -222,7 +303,7 @@ class MidiRenderer(Renderer):
     def write(self, work: Work, path: Path, params: dict[str, Any]) -> None:
         assert isinstance(work, Score)
         with atomic_path(path) as temporary:
-            work.to_midi(resolution=params["resolution"]).write(str(temporary))
+            score_to_midi(work, params["resolution"]).write(str(temporary))
 
     def read(self, path: Path) -> Work:
         import pretty_midi
@@ -231,34 +312,46 @@ class MidiRenderer(Renderer):
             midi = pretty_midi.PrettyMIDI(str(path))
         except Exception as error:  # mido raises many types for damaged files
             raise BadInput(f"{path}: not a readable MIDI file ({type(error).__name__}: {error})") from None
-        return Score.from_midi(midi)
+        return score_from_midi(midi)
 
 
 # -- audio -------------------------------------------------------------------------------------
+#: The sound files Muse writes, and the option they take: the audio renderer's and the
+#: synthesizer's (which writes a score as sound), declared once.
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+AUDIO_PARAMS = (Param("bit_depth", int, 16, "integer sample size for WAV and FLAC (Ogg ignores it)", choices=(16, 24)),)
+
+
+def write_audio(work: Audio, path: Path, params: dict[str, Any]) -> None:
+    """Write ``work`` as WAV, FLAC or Ogg (by ``path``'s suffix) with ``params`` of
+    :data:`AUDIO_PARAMS`, provenance in the file's comment tag or, past WAV's limit, a sidecar."""
+    import numpy as np
+    import soundfile
+
+    suffix = path.suffix.lower()
+    subtype = "VORBIS" if suffix == ".ogg" else f"PCM_{params['bit_depth']}"
+    text = _dump(work.meta) if work.meta else ""
+    in_file = bool(text) and (suffix != ".wav" or len(text) <= WAV_COMMENT_LIMIT)
+    with atomic_path(path) as temporary:
+        with soundfile.SoundFile(temporary, "w", work.rate, work.channels, subtype=subtype) as handle:
+            if in_file:
+                handle.comment = text
+            handle.write(np.clip(work.samples, -1.0, 1.0))
+    if text and not in_file:
+        write_sidecar(path, work.meta)
+
+
 class AudioRenderer(Renderer):
     name = "audio"
     description = "WAV, FLAC or Ogg Vorbis through soundfile; provenance in tags (or a sidecar)"
     work_type = Audio
-    suffixes = (".wav", ".flac", ".ogg")
+    suffixes = AUDIO_SUFFIXES
     readable = True
-    params = (Param("bit_depth", int, 16, "integer sample size for WAV and FLAC (Ogg ignores it)", choices=(16, 24)),)
+    params = AUDIO_PARAMS
 
     def write(self, work: Work, path: Path, params: dict[str, Any]) -> None:
-        import numpy as np
-        import soundfile
-
         assert isinstance(work, Audio)
-        suffix = path.suffix.lower()
-        subtype = "VORBIS" if suffix == ".ogg" else f"PCM_{params['bit_depth']}"
-        text = _dump(work.meta) if work.meta else ""
-        in_file = bool(text) and (suffix != ".wav" or len(text) <= WAV_COMMENT_LIMIT)
-        with atomic_path(path) as temporary:
-            with soundfile.SoundFile(temporary, "w", work.rate, work.channels, subtype=subtype) as handle:
-                if in_file:
-                    handle.comment = text
-                handle.write(np.clip(work.samples, -1.0, 1.0))
-        if text and not in_file:
-            write_sidecar(path, work.meta)
+        write_audio(work, path, params)
 
     def read(self, path: Path) -> Work:
         import soundfile

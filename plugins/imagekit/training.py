@@ -1,4 +1,5 @@
-"""Training helpers the image models share: data for a job, preview sheets, fp16 export."""
+"""Training helpers the image models share: data for a job, preview sheets (fp16 export is
+:func:`engine.checkpoints.pack_fp16`, shared with every model)."""
 
 from __future__ import annotations
 
@@ -35,15 +36,6 @@ def write_sheet(batch: torch.Tensor, columns: int, path: Path) -> Path:
     with atomic_path(path, replace=True) as temporary:  # previews of this run replace the last run's
         picture.save(temporary, format="PNG")
     return path
-
-
-def half(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Floating tensors in fp16 for shipping (half the bytes; loaders convert back to fp32)."""
-    return {k: v.detach().half() if v.is_floating_point() else v.detach() for k, v in tensors.items()}
-
-
-def full(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}
 
 
 def preview_labels(classes: int, columns: int) -> torch.Tensor | None:

@@ -71,7 +71,7 @@ def within_class_spread(classifier: torch.nn.Module, made: np.ndarray, real: np.
 def fid_report(component: str, data: Path | None, params: dict[str, Any],
                render: Callable[[list[int]], torch.Tensor], checkpoint: str) -> dict[str, Any]:
     """FID of ``render(seeds)`` images vs the test split, with floor, ceiling and their ratio."""
-    from .classifier_component import load_classifier
+    from .classifier import load_classifier
 
     classifier = load_classifier(params["classifier"])
     test, train = evaluation_splits(data, classifier.size, classifier.channels, component)
