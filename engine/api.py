@@ -10,14 +10,14 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
-from .components import Component, Composer, Generator, Renderer, Stylizer, TrainJob
+from .components import Component, Context, Generator, Renderer, TrainJob, calling
 from .errors import BadInput, MuseError, UnknownName
 from .io import file_sha256, numbered, overwrite_policy, prepare_output, resume_path
 from .params import check_seed, resolve, to_jsonable
-from .plugins import PluginHost, engine_version
-from .works import Image, Work, a_kind, refuse_unwritable, with_meta
+from .plugins import REGISTRATION_HOOKS, PluginHost, engine_version
+from .works import Work, a_kind, refuse_unwritable, with_meta
 
 
 class PluginWarning(UserWarning):
@@ -43,18 +43,6 @@ def new_seed() -> int:
     import secrets
 
     return secrets.randbelow(2**31)
-
-
-def _each_frame(stylizer: Stylizer, work: Image, values: dict, seed: int) -> Image:
-    """An animation stylized frame by frame (same parameters and seed), for stylizers that see one
-    picture at a time; one whose result is not an image (a label) cannot, and says so."""
-    if not issubclass(stylizer.output, Image):
-        raise MuseError(f"stylizer {stylizer.name!r} reads one picture and this image has {len(work.frames) + 1} "
-                        "frames; give it a still image (e.g. one frame saved as PNG)")
-    results = [stylizer.stylize(Image(frame, meta=work.meta), values, seed) for frame in (work.pixels, *work.frames)]
-    first = results[0]
-    assert isinstance(first, Image)
-    return Image(first.pixels, frames=tuple(r.pixels for r in results[1:]), meta=first.meta)  # type: ignore[attr-defined]
 
 
 class Engine:
@@ -104,48 +92,66 @@ class Engine:
         return table
 
     # -- making works --------------------------------------------------------------------------
-    def generate(self, name: str, *, seed: int | None = None, n: int | None = None, **params: Any) -> Work | list[Work]:
-        """One work, or a list of ``n`` works whose item i used seed ``seed + i``."""
+    def generate(self, name: str, *, seed: int | None = None, **params: Any) -> Work:
+        """One work of generator ``name``; :meth:`generate_batch` makes several."""
+        if "n" in params and "n" not in {p.name for p in self.get("generator", name).params}:
+            raise MuseError(f"generate makes one work; for {params['n']!r} use generate_batch({name!r}, n, ...)")
+        return self.run("generator", name, (), seed=seed, params=params)
+
+    def generate_batch(self, name: str, n: int, *, seed: int | None = None, **params: Any) -> list[Work]:
+        """``n`` works of generator ``name``: item i used seed ``seed + i`` and equals
+        ``generate(name, seed=seed + i, ...)``; the generator may make them as one batch."""
         generator = self.get("generator", name)
         assert isinstance(generator, Generator)
         values = resolve(generator.params, params, name)
-        if n is not None and n < 1:
-            raise MuseError(f"n must be at least 1, got {n}")
-        base = new_seed() if seed is None else check_seed(seed, n or 1)
-        seeds = [base + i for i in range(1 if n is None else n)]
-        works = generator.generate_many(values, seeds)
-        works = [self._stamp(generator, work, values, s, []) for work, s in zip(works, seeds)]
-        return works[0] if n is None else works
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise MuseError(f"n must be a whole number of at least 1, got {n!r}")
+        base = new_seed() if seed is None else check_seed(seed, n)
+        seeds = [base + i for i in range(n)]
+        context = Context(self, generator)
+        with calling(context):
+            works = generator.generate_many(values, seeds)
+        if context.made:  # each work records what it was made from: make them one by one
+            return [self.run("generator", name, (), seed=s, params=params) for s in seeds]
+        return [self._stamp(generator, work, values, s, []) for work, s in zip(works, seeds)]
 
     def stylize(self, name: str, work: Work, *, seed: int | None = None, **params: Any) -> Work:
-        stylizer = self.get("stylizer", name)
-        assert isinstance(stylizer, Stylizer)
-        if not isinstance(work, stylizer.input):
-            raise MuseError(f"stylizer {name!r} takes {a_kind(stylizer.input.kind)}, not {a_kind(work.kind)}")
-        values = resolve(stylizer.params, params, name)
-        seed = new_seed() if seed is None else check_seed(seed)
-        if isinstance(work, Image) and work.frames and not stylizer.animated:
-            return self._stamp(stylizer, _each_frame(stylizer, work, values, seed), values, seed, [work])
-        return self._stamp(stylizer, stylizer.stylize(work, values, seed), values, seed, [work])
+        return self.run("stylizer", name, (work,), seed=seed, params=params)
 
     def compose(self, name: str, *works: Work, seed: int | None = None, **params: Any) -> Work:
-        composer = self.get("composer", name)
-        assert isinstance(composer, Composer)
-        expected = [t.kind for t in composer.inputs]
-        if [w.kind for w in works] != expected or not all(isinstance(w, t) for w, t in zip(works, composer.inputs)):
-            got = ", ".join(w.kind for w in works) or "nothing"
-            raise MuseError(f"composer {name!r} takes ({', '.join(expected)}), got ({got})")
-        values = resolve(composer.params, params, name)
-        seed = new_seed() if seed is None else check_seed(seed)
-        return self._stamp(composer, composer.compose(list(works), values, seed), values, seed, list(works))
+        return self.run("composer", name, works, seed=seed, params=params)
 
-    def _stamp(self, component: Component, work: Work, values: dict, seed: int, inputs: list[Work]) -> Work:
-        """Fill in provenance; a component may already have set extra keys such as ``checkpoint``."""
+    def run(self, kind: str, name: str, works: Sequence[Work] = (), *, seed: int | None = None,
+            params: Mapping[str, Any] | None = None, replay: Sequence[Work] = ()) -> Work:
+        """Run component ``name`` of ``kind`` (generator, stylizer or composer) on ``works``: the
+        one place where inputs are checked, parameters resolved, the component called in its
+        :class:`~engine.components.Context` and the work stamped with provenance. ``replay`` are
+        the works the component made on the way when it first ran (its recorded made inputs),
+        handed back to it by ``context.generate`` when a work is rebuilt from provenance."""
+        if kind not in REGISTRATION_HOOKS or kind == "renderer":
+            raise UnknownName("component kind that makes works", kind, ("generator", "stylizer", "composer"))
+        component = self.get(kind, name)
+        component.check_inputs([type(w) for w in works])
+        values = resolve(component.params, dict(params or {}), name)
+        seed = new_seed() if seed is None else check_seed(seed)
+        context = Context(self, component, replay)
+        with calling(context):
+            work = component.call(list(works), values, seed)
+        if context.unused():
+            raise MuseError(f"{kind} {name!r} made {len(context.made)} work(s) on the way, but its provenance "
+                            f"recorded {len(context.made) + context.unused()}; it cannot be rebuilt as it was")
+        return self._stamp(component, work, values, seed, list(works), context.made)
+
+    def _stamp(self, component: Component, work: Work, values: dict, seed: int, inputs: list[Work],
+               made: Sequence[Work] = ()) -> Work:
+        """Fill in provenance; a component may already have set extra keys such as ``checkpoint``.
+        ``made`` (works the component made through its context) follow the given inputs, and
+        ``made_inputs`` says how many there are."""
         if not isinstance(work, getattr(component, "output", Work)):
             raise TypeError(f"{component!r} returned a {type(work).__name__}, not the declared {component.output.__name__}")
         plugin = self.host.owner(component)
-        work.meta = {
-            **work.meta,
+        meta = {
+            **{k: v for k, v in work.meta.items() if k != "made_inputs"},
             "muse": engine_version(),
             "kind": component.kind,
             "component": component.name,
@@ -154,8 +160,11 @@ class Engine:
             "package": self.host.plugins[plugin].package,
             "params": to_jsonable(values),
             "seed": seed,
-            "inputs": [w.meta for w in inputs],
+            "inputs": [w.meta for w in [*inputs, *made]],
         }
+        if made:
+            meta["made_inputs"] = len(made)
+        work.meta = meta
         return work
 
     # -- files ---------------------------------------------------------------------------------

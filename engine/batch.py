@@ -35,7 +35,7 @@ def _chunks(count: int) -> list[tuple[int, int]]:
 
 def _make_chunk(engine, name: str, params: dict[str, Any], seed: int, start: int, paths: list[Path],
                 render_params: dict[str, Any], force: bool) -> int:
-    works = engine.generate(name, seed=seed + start, n=len(paths), **params)
+    works = engine.generate_batch(name, len(paths), seed=seed + start, **params)
     for work, path in zip(works, paths):
         engine.render(work, path, force=force, **render_params)
     return len(paths)

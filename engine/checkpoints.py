@@ -14,7 +14,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Generic, Mapping, Sequence, TypeVar
 
 from .errors import BadInput
 
@@ -159,35 +159,39 @@ MODEL_CACHE_SIZE = 4
 _Loaded = TypeVar("_Loaded")
 
 
-def cached_model(load: Callable[[Path], _Loaded]) -> Callable[[Path | str], _Loaded]:
-    """The checkpoint cache every model loader uses: ``load(path)`` is called once per file
-    version (resolved path, modification time and size), and at most :data:`MODEL_CACHE_SIZE`
-    models are kept, the least recently used dropped first. A rewritten checkpoint (a training
-    run that saved again) is loaded afresh. The wrapper has ``cache_clear()`` and ``cache_len()``."""
-    from collections import OrderedDict
+class cached_model(Generic[_Loaded]):
+    """The checkpoint cache every model loader uses, as a decorator on ``load(path)``: a file is
+    loaded once per version (resolved path, modification time and size), and at most
+    :data:`MODEL_CACHE_SIZE` models are kept, the least recently used dropped first. A rewritten
+    checkpoint (a training run that saved again) is loaded afresh."""
 
-    kept: OrderedDict[tuple[str, int, int], _Loaded] = OrderedDict()
+    def __init__(self, load: Callable[[Path], _Loaded]):
+        from collections import OrderedDict
 
-    def cached(path: Path | str) -> _Loaded:
+        self.load = load
+        self.__doc__, self.__name__ = load.__doc__, load.__name__
+        self._kept: OrderedDict[tuple[str, int, int], _Loaded] = OrderedDict()
+
+    def __call__(self, path: Path | str) -> _Loaded:
         resolved = Path(path).expanduser().resolve()
         try:
             stat = resolved.stat()
-            key = (str(resolved), stat.st_mtime_ns, stat.st_size)
-        except OSError:  # let the loader say the file is missing
-            return load(resolved)
-        if key in kept:
-            kept.move_to_end(key)
-            return kept[key]
-        loaded = load(resolved)
-        kept[key] = loaded
-        while len(kept) > MODEL_CACHE_SIZE:
-            kept.popitem(last=False)
+        except OSError:  # the loader says what is wrong with the file
+            return self.load(resolved)
+        key = (str(resolved), stat.st_mtime_ns, stat.st_size)
+        if key in self._kept:
+            self._kept.move_to_end(key)
+            return self._kept[key]
+        loaded = self._kept[key] = self.load(resolved)
+        while len(self._kept) > MODEL_CACHE_SIZE:
+            self._kept.popitem(last=False)
         return loaded
 
-    cached.cache_clear = kept.clear  # type: ignore[attr-defined]
-    cached.cache_len = kept.__len__  # type: ignore[attr-defined]
-    cached.__doc__, cached.__name__, cached.__wrapped__ = load.__doc__, load.__name__, load  # type: ignore[attr-defined]
-    return cached
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def cache_clear(self) -> None:
+        self._kept.clear()
 
 
 def pack_fp16(tensors: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 Generators run with their defaults; each stylizer and composer gets the first works made of the
 types it takes. Scores are also rendered to audio when a renderer for it is installed. Components
-say how they want to be shown with two optional attributes: ``demo_params`` (a list of parameter
-dicts, one work each) and ``demo_inputs`` (for stylizers and composers: per input, the name of
+say how they want to be shown with two attributes :class:`~engine.Component` declares: ``demo_params``
+(parameter dicts, one work each; default one work with the defaults) and ``demo_inputs`` (for stylizers and composers: per input, the name of
 the component whose work suits it best, e.g. ``("poem", "melody")``; the first work of the type
 stands in when that component made none). A stylizer that names a generator gets one work of it
 made with the generator's defaults.
@@ -116,14 +116,14 @@ def plan(eng: Engine, seed: int) -> list[Step]:
         return name + (f"-{number + 1}" if number else "")
 
     for generator in eng.components("generator"):
-        for number, params in enumerate(getattr(generator, "demo_params", [{}])):
+        for number, params in enumerate(generator.demo_params):
             steps.append(Step(_label(params), numbered(generator.name, number),
                               "generator", generator.name,
                               lambda made, g=generator, p=params: eng.generate(g.name, seed=seed, **p)))
     generators = {generator.name for generator in eng.components("generator")}
     for stylizer in eng.components("stylizer"):
-        preferred = getattr(stylizer, "demo_inputs", ("",))[0]
-        for number, params in enumerate(getattr(stylizer, "demo_params", [{}])):
+        preferred = (stylizer.demo_inputs or ("",))[0]
+        for number, params in enumerate(stylizer.demo_params):
             def stylize(made: list[Work], s=stylizer, p=params, preferred=preferred) -> Work | None:
                 # A generator named as the input means one plain work of it (its defaults), not
                 # the contact sheet or walk the demo shows: a classifier names one garment.
@@ -133,8 +133,8 @@ def plan(eng: Engine, seed: int) -> list[Step]:
             steps.append(Step(_label(params), numbered(stylizer.name, number),
                               "stylizer", stylizer.name, stylize))
     for composer in eng.components("composer"):
-        preferred_inputs = getattr(composer, "demo_inputs", ("",) * len(composer.inputs))
-        for number, params in enumerate(getattr(composer, "demo_params", [{}])):
+        preferred_inputs = composer.demo_inputs or ("",) * len(composer.inputs)
+        for number, params in enumerate(composer.demo_params):
             def compose(made: list[Work], c=composer, p=params, preferred=preferred_inputs) -> Work | None:
                 inputs = [_pick_input(made, kind, name) for kind, name in zip(c.inputs, preferred)]
                 if any(w is None for w in inputs):

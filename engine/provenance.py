@@ -72,6 +72,17 @@ class Made:
     checkpoint: str | None
     files: tuple[FilePass, ...]
     meta: dict[str, Any]
+    #: How many of the last ``inputs`` the component made itself on the way (through its
+    #: context, e.g. the melody a song asked the melody generator for); the others were given.
+    made_inputs: int = 0
+
+    @property
+    def given(self) -> tuple["Node", ...]:
+        return self.inputs[:len(self.inputs) - self.made_inputs]
+
+    @property
+    def made(self) -> tuple["Node", ...]:
+        return self.inputs[len(self.inputs) - self.made_inputs:]
 
     @property
     def label(self) -> str:
@@ -150,10 +161,15 @@ def _node(meta: Any, field: str, depth: int, count: list[int], where: str) -> No
     raw_inputs = meta.get("inputs", [])
     if not isinstance(raw_inputs, list):
         _bad(where, prefix + "inputs", "is not a list", raw_inputs)
-    if kind == "generator" and raw_inputs:
+    made_inputs = meta.get("made_inputs", 0)
+    if isinstance(made_inputs, bool) or not isinstance(made_inputs, int) or not 0 <= made_inputs <= len(raw_inputs):
+        raise BadProvenance(f"{where}: provenance field {prefix}made_inputs={made_inputs!r} is not a count of its "
+                            f"{len(raw_inputs)} input(s)")
+    given = len(raw_inputs) - made_inputs
+    if kind == "generator" and given:
         raise BadProvenance(f"{where}: provenance field {prefix}inputs: a generator has no inputs")
-    if kind == "stylizer" and len(raw_inputs) != 1:
-        raise BadProvenance(f"{where}: provenance field {prefix}inputs: a stylizer has exactly one input, not {len(raw_inputs)}")
+    if kind == "stylizer" and given != 1:
+        raise BadProvenance(f"{where}: provenance field {prefix}inputs: a stylizer has exactly one input, not {given}")
     inputs = tuple(_node(child, f"{prefix}inputs[{i}]", depth + 1, count, where) for i, child in enumerate(raw_inputs))
     return Made(
         kind=kind,
@@ -167,6 +183,7 @@ def _node(meta: Any, field: str, depth: int, count: list[int], where: str) -> No
         checkpoint=_sha(meta, "checkpoint", prefix, where),
         files=files,
         meta=meta,
+        made_inputs=made_inputs,
     )
 
 

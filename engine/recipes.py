@@ -31,13 +31,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .api import Engine
-from .components import Composer, Generator, Renderer, Stylizer
+from .components import Renderer
 from .errors import MuseError
 from .io import atomic_path, check_output, prepare_output
 from .params import MAX_SEED, resolve
 from .works import Work
 
 ACTIONS = ("generate", "stylize", "compose", "load")
+KIND_OF = {"generate": "generator", "stylize": "stylizer", "compose": "composer"}
 MAX_RECIPE_BYTES = 1_000_000
 MAX_NAME = 100  # step names appear in messages and manifests; file names are checked on their own
 STEP_KEYS = {"name", *ACTIONS, "input", "inputs", "params", "seed", "save", "render"}
@@ -126,24 +127,15 @@ class Recipe:
                 return type(eng.load(file))
             except MuseError as error:
                 raise RecipeError(f"{where}: load: {error}") from None
-        kind = {"generate": "generator", "stylize": "stylizer", "compose": "composer"}[step.action]
         try:
-            component = eng.get(kind, step.target)
+            component = eng.get(KIND_OF[step.action], step.target)
             resolve(component.params, step.params, f"{where} ({step.target})")
         except MuseError as error:
             raise RecipeError(f"{where}: {error}") from None
-        if isinstance(component, Generator):
-            if input_types:
-                raise RecipeError(f"{where}: a generator takes no inputs")
-        elif isinstance(component, Stylizer):
-            if len(input_types) != 1 or not issubclass(input_types[0], component.input):
-                got = ", ".join(t.kind for t in input_types) or "nothing"
-                raise RecipeError(f"{where}: stylizer {step.target!r} takes one {component.input.kind} as input, got {got}")
-        elif isinstance(component, Composer):
-            wanted = [t.kind for t in component.inputs]
-            if len(input_types) != len(wanted) or not all(issubclass(a, b) for a, b in zip(input_types, component.inputs)):
-                got = ", ".join(t.kind for t in input_types) or "nothing"
-                raise RecipeError(f"{where}: composer {step.target!r} takes ({', '.join(wanted)}), got ({got})")
+        try:
+            component.check_inputs(input_types)
+        except MuseError as error:
+            raise RecipeError(f"{where}: {error}") from None
         return component.output
 
     def run(self, eng: Engine, out: Path, *, force: bool = False, echo: Callable[[str], None] = print) -> Path:
@@ -169,11 +161,7 @@ class Recipe:
         if step.action == "load":
             file = Path(step.target)
             return eng.load(file if file.is_absolute() else self.path.parent / file)
-        if step.action == "generate":
-            return eng.generate(step.target, seed=step.seed, **step.params)  # type: ignore[return-value]
-        if step.action == "stylize":
-            return eng.stylize(step.target, inputs[0], seed=step.seed, **step.params)
-        return eng.compose(step.target, *inputs, seed=step.seed, **step.params)
+        return eng.run(KIND_OF[step.action], step.target, inputs, seed=step.seed, params=step.params)
 
 
 def contained(out: Path, name: str, where: str) -> Path:

@@ -84,13 +84,11 @@ class _Builder:
         component = self.engine.get(node.kind, node.component)
         params = self._params(component.params, node.params, f"{step} ({node.label}), parameter")
         inputs = [self.build(child, (*at, i)) for i, child in enumerate(node.inputs)]
-        if node.kind == "generator":
-            work = self.engine.generate(node.component, seed=node.seed, **params)
-            assert isinstance(work, Work)
-            return work
-        if node.kind == "stylizer":
-            return self.engine.stylize(node.component, inputs[0], seed=node.seed, **params)
-        return self.engine.compose(node.component, *inputs, seed=node.seed, **params)
+        given = len(node.given)
+        # What the component made on the way is rebuilt like any input, and handed back to it
+        # by its context when it asks again, so the remake depends on the recorded input.
+        return self.engine.run(node.kind, node.component, inputs[:given], seed=node.seed, params=params,
+                               replay=inputs[given:])
 
     def render_params(self, step: FilePass, work_type: type, suffix: str, at: tuple[int, ...]) -> dict[str, Any]:
         renderer = self.engine.renderer_for(work_type, suffix)

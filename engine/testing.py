@@ -140,10 +140,9 @@ def check_component(engine: Engine, kind: str, name: str, *, params: Mapping[str
         raise _fail(component, f"is not deterministic: seed {seed} gave two different works")
     report.checks.append(f"deterministic for seed {seed}")
     if batch and isinstance(component, Generator):
-        works = engine.generate(name, seed=seed, n=2, **given)
-        assert isinstance(works, list)
+        works = engine.generate_batch(name, 2, seed=seed, **given)
         if not works[0].same_content(first) or not works[1].same_content(_make(engine, component, given, seed + 1, inputs)):
-            raise _fail(component, f"generate_many does not match generate: item i must equal generate(params, seed + i)")
+            raise _fail(component, "generate_many does not match generate: item i must equal generate(params, seed + i)")
         report.checks.append("batch item i equals the work of seed + i")
     if out is None:
         with tempfile.TemporaryDirectory(prefix="muse-check-") as folder:
@@ -229,17 +228,10 @@ def _check_validation(engine: Engine, component: Component, given: dict[str, Any
 
 
 def _make(engine: Engine, component: Component, params: dict[str, Any], seed: int, inputs: Sequence[Work] | None) -> Work:
-    if isinstance(component, Generator):
-        work = engine.generate(component.name, seed=seed, **params)
-        assert isinstance(work, Work)
-        return work
-    if isinstance(component, Stylizer):
-        source = inputs[0] if inputs else sample_work(component.input)
-        return engine.stylize(component.name, source, seed=seed, **params)
-    if isinstance(component, Composer):
-        sources = list(inputs) if inputs else [sample_work(t) for t in component.inputs]
-        return engine.compose(component.name, *sources, seed=seed, **params)
-    raise _fail(component, "is not a generator, stylizer or composer")
+    if not isinstance(component, (Generator, Stylizer, Composer)):
+        raise _fail(component, "is not a generator, stylizer or composer")
+    sources = [] if isinstance(component, Generator) else list(inputs) if inputs else [sample_work(t) for t in component.takes]
+    return engine.run(component.kind, component.name, sources, seed=seed, params=params)
 
 
 def _check_type_and_meta(engine: Engine, component: Component, work: Work, given: dict[str, Any], seed: int,

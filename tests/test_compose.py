@@ -251,9 +251,8 @@ def test_cli_song_and_poster(muse, in_tmp):
     assert done.code != 0 and "takes (text, score)" in done.err
 
 
-def test_song_can_ask_the_melody_generator_for_more_phrases(eng, monkeypatch):
+def test_song_asks_the_calling_engines_melody_generator_and_records_the_melody_as_an_input(eng, in_tmp):
     from engine import Generator, Param, hookimpl
-    from plugins.compose import extension
 
     class Scales(Generator):
         """Stands in for the melody RNN: rising scales in the requested key, meter and length."""
@@ -273,7 +272,27 @@ def test_song_can_ask_the_melody_generator_for_more_phrases(eng, monkeypatch):
         def register_generators(self, register):
             register(Scales())
 
-    monkeypatch.setattr(extension, "Engine", lambda: make_engine(FakeMelodyPlugin()))
-    song = eng.compose("song", Text(POEM), tune(TWINKLE[:8]), seed=1, extend="melody", accompaniment=False)
-    assert "melody generator added" in song.meta["extended"] and song.meta["generated_melody"]["component"] == "melody"
+    with pytest.raises(MuseError, match="needs the `melody` generator"):  # this engine has none
+        eng.compose("song", Text(POEM), tune(TWINKLE[:8]), seed=1, extend="melody", accompaniment=False)
+    # The composer uses the engine that called it: here the only melody generator is the fake.
+    engine = make_engine("plugins.compose.plugin", FakeMelodyPlugin())
+    song = engine.compose("song", Text(POEM), tune(TWINKLE[:8]), seed=1, extend="melody", accompaniment=False)
+    assert "melody generator added" in song.meta["extended"] and "generated_melody" not in song.meta
+    given, melody = song.meta["inputs"][:2], song.meta["inputs"][2]
+    assert song.meta["made_inputs"] == 1 and len(given) == 2
+    assert (melody["component"], melody["plugin"], melody["kind"]) == ("melody", "FakeMelodyPlugin", "generator")
     assert len(song.lyrics) == sum(SYLLABLES)
+    # Saved and reproduced, the song is rebuilt through that input (the melody remade from its
+    # own provenance and handed back to the composer): identical.
+    melody_file = tune(TWINKLE[:8])
+    melody_file.meta = {}  # a file from elsewhere: loaded with its path and hash as provenance
+    engine.render(Text(POEM), in_tmp / "poem.txt")
+    engine.render(melody_file, in_tmp / "tune.mid")
+    made = engine.compose("song", engine.load(in_tmp / "poem.txt"), engine.load(in_tmp / "tune.mid"), seed=1,
+                          extend="melody", accompaniment=False)
+    path = engine.render(made, in_tmp / "song.mid")
+    assert engine.reproduce(path).detail == "identical"
+    from engine.provenance import parse
+
+    node = parse(engine.info(path), "song.mid")
+    assert len(node.given) == 2 and node.made[0].component == "melody"

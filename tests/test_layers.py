@@ -133,7 +133,7 @@ def test_the_checkpoint_cache_is_bounded_and_sees_a_rewritten_file(tmp_path):
     assert [load(f) for f in files[:2]] == ["v0", "v1"] and load(files[0]) == "v0" and loads == ["m0.safetensors", "m1.safetensors"]
     for file in files[2:]:
         load(file)
-    assert load.cache_len() == MODEL_CACHE_SIZE  # the least recently used (m1) went
+    assert len(load) == MODEL_CACHE_SIZE  # the least recently used (m1) went
     loads.clear()
     load(files[0]), load(files[1])
     assert loads == ["m1.safetensors"]
@@ -153,3 +153,78 @@ def test_fp16_packing_halves_floats_and_keeps_the_rest():
     back = unpack_fp16(packed)
     assert back["w"].dtype == torch.float32 and torch.allclose(back["w"], tensors["w"], atol=1e-3)
     assert torch.equal(back["ids"], tensors["ids"])
+
+
+# -- a component that needs another asks its context ------------------------------------------
+def _context_plugin():
+    from engine import Composer, Generator, Image, Param, hookimpl
+
+    class Dots(Generator):
+        name, description, output = "dots", "a tiny picture", Image
+        params = (Param("shade", int, 10, "grey level", min=0, max=255),)
+
+        def generate(self, params, seed):
+            import numpy as np
+
+            return Image(np.full((2, 2, 1), (params["shade"] + seed) % 256, np.uint8))
+
+    class Pair(Composer):
+        """Takes one image and makes a second one itself, through its context."""
+
+        name, description, output = "pair", "an image beside a generated one", Image
+        inputs = (Image,)
+
+        def compose(self, works, params, seed):
+            import numpy as np
+
+            other = self.context.generate("dots", seed=seed, shade=100)
+            return Image(np.concatenate([works[0].pixels, other.pixels], axis=1))
+
+    class Plugin:
+        @hookimpl
+        def register_generators(self, register):
+            register(Dots())
+
+        @hookimpl
+        def register_composers(self, register):
+            register(Pair())
+
+    return Plugin(), Pair
+
+
+def test_context_records_what_a_component_makes_and_reproduce_replays_it(tmp_path):
+    import pytest
+
+    from engine import MuseError
+    from engine.testing import make_engine
+
+    plugin, _ = _context_plugin()
+    engine = make_engine(plugin)
+    with pytest.raises(MuseError, match="only available while the engine calls"):
+        engine.get("composer", "pair").context
+    source = engine.generate("dots", seed=1)
+    made = engine.compose("pair", source, seed=5)
+    assert made.meta["made_inputs"] == 1
+    assert [m["component"] for m in made.meta["inputs"]] == ["dots", "dots"]
+    assert made.meta["inputs"][1]["params"] == {"shade": 100} and made.meta["inputs"][1]["seed"] == 5
+    path = engine.render(made, tmp_path / "pair.png")
+    assert engine.reproduce(path).detail == "identical"
+    # Replaying hands the recorded work back; a call that asks for something else is refused.
+    replayed = engine.run("composer", "pair", [source], seed=5, replay=[engine.generate("dots", seed=9, shade=0)])
+    assert replayed.pixels[0, 2, 0] == 9  # the replayed work, not a new one of seed 5
+    with pytest.raises(MuseError, match="recorded one of 'pair'"):
+        engine.run("composer", "pair", [source], seed=5, replay=[made])
+
+
+def test_made_inputs_is_checked_at_the_door():
+    import pytest
+
+    from engine.provenance import BadProvenance, parse
+
+    meta = {"kind": "composer", "component": "pair", "seed": 1, "params": {}, "inputs": [{"source": "a.png"}]}
+    assert parse({**meta, "made_inputs": 1}, "x").made_inputs == 1
+    for bad in (2, -1, "1", True):
+        with pytest.raises(BadProvenance, match="made_inputs"):
+            parse({**meta, "made_inputs": bad}, "x")
+    with pytest.raises(BadProvenance, match="a stylizer has exactly one input, not 0"):
+        parse({**meta, "kind": "stylizer", "made_inputs": 1}, "x")

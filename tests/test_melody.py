@@ -201,7 +201,7 @@ def test_batch_item_equals_single_and_beam_search(muse, in_tmp, checkpoint):
 
     engine = Engine()
     model = str(checkpoint)
-    many = engine.generate("melody", seed=10, n=3, model=model, bars=4)
+    many = engine.generate_batch("melody", 3, seed=10, model=model, bars=4)
     one = engine.generate("melody", seed=12, model=model, bars=4)
     assert many[2].same_content(one) and not many[0].same_content(one)
     beamed = engine.generate("melody", seed=1, model=model, bars=4, beam=3, time_signature="6/8")

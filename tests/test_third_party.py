@@ -93,7 +93,7 @@ def test_python_api_with_the_installed_plugin(tmp_path):
     eng = Engine()
     tiles = eng.generate("truchet", seed=2, tiles=3, tile_size=8)
     assert (tiles.meta["plugin"], tiles.meta["version"]) == ("procedural", "0.1.0")
-    batch = eng.generate("groove", seed=2, n=2, bars=1)
+    batch = eng.generate_batch("groove", 2, seed=2, bars=1)
     assert batch[0].same_content(eng.generate("groove", seed=2, bars=1))
     for kind, names in COMPONENTS.items():
         for name in names:

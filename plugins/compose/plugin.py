@@ -65,7 +65,7 @@ class SongComposer(Composer):
 
         text, score = works
         assert isinstance(text, Text) and isinstance(score, Score)
-        return make_song(text, score, params, seed)
+        return make_song(text, score, params, seed, self.context)
 
 
 class PosterComposer(Composer):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from engine import Lyric, Note, Score, Text, Track
 from engine.theory import metric_weight
@@ -21,6 +21,9 @@ from engine.theory import metric_weight
 from .accompany import AccompanimentOptions, Grid, accompaniment_for, resolve_key
 from .scoretools import bar_count, melody_track, monophonic
 from .syllables import Syllable, detect_language, syllabify
+
+if TYPE_CHECKING:
+    from engine.components import Context
 
 #: Cost of singing a syllable on an onset the melody does not have (splitting a note).
 SPLIT_COST = 0.45
@@ -239,8 +242,9 @@ def _split_notes(notes: Sequence[Note], times: Sequence[float]) -> list[Note]:
     return result
 
 
-def make_song(text: Text, score: Score, params: dict[str, Any], seed: int) -> Score:
-    """The `song` composer (see the module docstring)."""
+def make_song(text: Text, score: Score, params: dict[str, Any], seed: int, context: "Context | None" = None) -> Score:
+    """The `song` composer (see the module docstring); ``context`` (the composer's) reaches the
+    melody generator for ``extend=melody``."""
     from engine import BadInput
 
     lines = [line for line in text.lines]
@@ -262,12 +266,17 @@ def make_song(text: Text, score: Score, params: dict[str, Any], seed: int) -> Sc
     bars = params["phrase_bars"] or choose_phrase_bars(melody, score.seconds_per_bar, total_bars, line_lengths)
     phrases = split_phrases(melody, score.seconds_per_bar, bars, total_bars)
     rng = random.Random(seed)
-    generated: dict | None = None
+    generated = 0
     if params["extend"] == "melody" and len(phrases) < len(line_lengths):
+        from engine import MuseError
+
         from .extension import generated_phrases
 
-        extra, generated = generated_phrases(score, key, bars, len(line_lengths) - len(phrases), seed)
+        if context is None:
+            raise MuseError("song: extend=melody needs the engine's context (call it through Engine.compose)")
+        extra = generated_phrases(context, score, key, bars, len(line_lengths) - len(phrases), seed)
         phrases += extra
+        generated = len(extra)
     order, repeated = phrase_order(phrases, len(line_lengths), key.tonic, rng)
 
     voice: list[Note] = []
@@ -305,9 +314,8 @@ def make_song(text: Text, score: Score, params: dict[str, Any], seed: int) -> Sc
     own = meta["melody_phrases"]
     if own < len(line_lengths):
         notes = [f"the melody has {own} phrase(s) of {bars} bar(s) for {len(line_lengths)} lines"]
-        if generated is not None:
-            meta["generated_melody"] = generated
-            notes.append(f"the melody generator added {len(phrases) - own}")
+        if generated:  # the generated melody itself is an input of the song (made_inputs)
+            notes.append(f"the melody generator added {generated}")
         if repeated:
             notes.append(f"{repeated} line(s) reuse a phrase (phrase order {order})")
         meta["extended"] = "; ".join(notes)
