@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import MuseError
+from .threads import thread_count
 
 CHUNK = 16
 #: How often the parent wakes to take its progress and a Ctrl-C while workers run.
@@ -100,7 +101,7 @@ def generate_files(engine, name: str, params: dict[str, Any], seed: int, paths: 
     """Generate ``len(paths)`` works (seeds ``seed..``) and write one per path.
 
     With ``workers > 1`` the chunks are spread over that many processes, each with a copy of
-    ``engine`` (the same plugins) and ``cpu_count // workers`` threads.
+    ``engine`` (the same plugins) and ``thread_count(workers)`` threads each.
     """
     render_params = dict(render_params or {})
     tasks = [(name, params, seed, start, paths[start:stop], render_params, force) for start, stop in _chunks(len(paths))]
@@ -110,7 +111,7 @@ def generate_files(engine, name: str, params: dict[str, Any], seed: int, paths: 
             if progress:
                 progress(done)
         return paths
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    threads = thread_count(workers)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init,
                                initargs=(threads, _sendable(engine)))
     try:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import click
 
 from .errors import MuseError
+from .threads import thread_count
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,7 @@ def launch(argv: list[str], nproc: int, nnodes: int = 1, node_rank: int = 0, mas
         raise MuseError("--master-port is required when --nnodes > 1 (every node must use the same one)")
     port = master_port or free_port()
     world_size = nproc * nnodes
-    threads = os.environ.get("MUSE_THREADS") or str(max(1, (os.cpu_count() or 1) // nproc))
+    threads = str(thread_count(nproc))
     import tempfile
 
     command, paths = rank_command(argv)

@@ -18,7 +18,6 @@ import hashlib
 import itertools
 import json
 import math
-import os
 import random
 import signal
 import sys
@@ -53,10 +52,10 @@ def seed_everything(seed: int) -> torch.Generator:
 
 
 def configure_threads() -> int:
-    """Use every core the machine gives us (or ``MUSE_THREADS``), and say how many."""
-    wanted = os.environ.get("MUSE_THREADS")
-    threads = int(wanted) if wanted else (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-    torch.set_num_threads(max(1, threads))
+    """Use every core this process may run on (or ``MUSE_THREADS``: engine/threads.py), and say how many."""
+    from .threads import thread_count
+
+    torch.set_num_threads(thread_count())
     return torch.get_num_threads()
 
 

@@ -228,3 +228,20 @@ def test_made_inputs_is_checked_at_the_door():
             parse({**meta, "made_inputs": bad}, "x")
     with pytest.raises(BadProvenance, match="a stylizer has exactly one input, not 0"):
         parse({**meta, "kind": "stylizer", "made_inputs": 1}, "x")
+
+
+def test_thread_count_is_computed_one_way(monkeypatch):
+    import pytest
+
+    from engine import MuseError
+    from engine.threads import available_cores, thread_count
+
+    monkeypatch.delenv("MUSE_THREADS", raising=False)
+    cores = available_cores()
+    assert thread_count() == cores and thread_count(cores * 4) == 1 and thread_count(2) == max(1, cores // 2)
+    monkeypatch.setenv("MUSE_THREADS", "3")
+    assert thread_count() == 3 and thread_count(8) == 3  # the count for each process
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("MUSE_THREADS", bad)
+        with pytest.raises(MuseError, match="MUSE_THREADS"):
+            thread_count()

@@ -11,6 +11,8 @@ from typing import Any
 from engine import Generator, Image, Param, ParamError, hookimpl
 from engine.training_params import common_train_params
 
+from plugins.imagekit.params import CONDITIONAL, FID, SHAPE
+
 WEIGHTS = Path(__file__).parent / "weights"
 
 MODEL = Param("model", str, "default", "shipped checkpoint name or a .safetensors path from `muse train gan`")
@@ -34,14 +36,12 @@ class GanGenerator(Generator):
         Param("width", int, 32, "channels of the last generator block / first critic block", min=8, max=512),
         Param("mode_seeking", float, 0.0, "weight of a term that keeps samples of one label apart (0 = off; docs/models.md#gan measures 1)", min=0.0, max=100.0),
         Param("critic_depth", int, 2, "critic convolutions per resolution: 1 = DCGAN, 2 = SNGAN's standard CNN", min=1, max=3),
-        Param("size", int, 28, "image side in pixels (data is resized/cropped to it)", choices=(28, 32, 64)),
-        Param("channels", int, 1, "1 = greyscale, 3 = RGB", choices=(1, 3)),
-        Param("conditional", bool, True, "condition on class labels when the data has them"),
+        *SHAPE,
+        CONDITIONAL,
     )
     eval_params = (
         MODEL,
-        Param("classifier", str, "default", "FID feature classifier: shipped name or a path from `muse train classifier`"),
-        Param("samples", int, 10000, "generated and real images compared (FID is biased upward for small counts)", min=100),
+        *FID,
         Param("truncation", float, 1.0, "latent scale of the generated images", min=0.0, max=2.0),
         Param("seed", int, 0, "first seed of the generated images", min=0),
     )

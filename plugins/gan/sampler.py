@@ -7,10 +7,10 @@ from pathlib import Path
 
 import torch
 
-from engine.checkpoints import Field, cached_model, unpack_fp16
-from engine.training import build_within_limit, load_checkpoint, load_module
+from engine.checkpoints import Field, cached_model
 
 from plugins.imagekit.data import from_unit
+from plugins.imagekit.checkpoint import load_network
 from plugins.imagekit.sampling import seeded_latent
 
 from .model import Generator, build_generator
@@ -44,10 +44,7 @@ class LoadedGan:
 @cached_model
 def load_gan(path: Path) -> LoadedGan:
     """The generator in ``path`` (cached while the file is unchanged)."""
-    checkpoint = load_checkpoint(path, model="gan", schema=CONFIG)
+    generator, checkpoint = load_network(path, model="gan", schema=CONFIG, build=build_generator, prefix="generator")
     config = checkpoint.config
-    generator = build_within_limit(lambda: build_generator(config), path)
-    checkpoint.tensors = unpack_fp16(checkpoint.tensors)
-    load_module(generator, checkpoint, "generator").eval()
     return LoadedGan(generator, tuple(config["classes"]), checkpoint.sha256, config["size"], config["channels"])
 

@@ -11,6 +11,8 @@ from typing import Any
 from engine import Image, Param, Stylizer, Text, hookimpl
 from engine.training_params import common_train_params
 
+from plugins.imagekit.params import SHAPE
+
 MODEL = Param("model", str, "default", "shipped checkpoint name or a .safetensors path from `muse train classifier`")
 
 
@@ -24,8 +26,7 @@ class ImageClassifier(Stylizer):
     train_params = (
         *common_train_params(epochs=5, batch_size=128, lr=1e-3, checkpoint_every=500),
         Param("features", int, 128, "width of the penultimate layer (the FID feature size)", min=8, max=2048),
-        Param("size", int, 28, "image side in pixels (data is resized/cropped to it)", choices=(28, 32, 64)),
-        Param("channels", int, 1, "1 = greyscale, 3 = RGB", choices=(1, 3)),
+        *SHAPE,
         Param("flip", bool, True, "mirror half of each batch (augmentation)"),
     )
     eval_params = (MODEL,)

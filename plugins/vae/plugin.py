@@ -12,6 +12,8 @@ from typing import Any
 from engine import Generator, Image, Param, ParamError, Stylizer, hookimpl
 from engine.training_params import common_train_params
 
+from plugins.imagekit.params import CONDITIONAL, FID, SHAPE
+
 WEIGHTS = Path(__file__).parent / "weights"
 
 MODEL = Param("model", str, "default", "shipped checkpoint name or a .safetensors path from `muse train vae`")
@@ -65,14 +67,12 @@ class VaeGenerator(Generator):
         Param("width", int, 32, "channels of the first encoder block", min=8, max=512),
         Param("hidden", int, 256, "width of the fully connected layer on each side of the code", min=16, max=4096),
         Param("kl_warmup", int, 2000, "steps over which the KL weight rises from 0 to 1 (0 = no warm-up)", min=0),
-        Param("size", int, 28, "image side in pixels (data is resized/cropped to it)", choices=(28, 32, 64)),
-        Param("channels", int, 1, "1 = greyscale, 3 = RGB", choices=(1, 3)),
-        Param("conditional", bool, True, "condition on class labels when the data has them"),
+        *SHAPE,
+        CONDITIONAL,
     )
     eval_params = (
         MODEL,
-        Param("classifier", str, "default", "FID feature classifier: shipped name or a path from `muse train classifier`"),
-        Param("samples", int, 10000, "generated and real images compared (FID is biased upward for small counts)", min=100),
+        *FID,
         Param("temperature", float, 1.0, "latent scale of the generated images", min=0.0, max=2.0),
         Param("seed", int, 0, "first seed of the generated images (and of the ELBO noise)", min=0),
     )

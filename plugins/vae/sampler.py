@@ -8,9 +8,9 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from engine.checkpoints import Field, cached_model, unpack_fp16
-from engine.training import build_within_limit, load_checkpoint, load_module
+from engine.checkpoints import Field, cached_model
 
+from plugins.imagekit.checkpoint import load_network
 from plugins.imagekit.sampling import seeded_latent
 
 from .model import VAE, build_vae, elbo_terms
@@ -67,10 +67,7 @@ class LoadedVae:
 @cached_model
 def load_vae(path: Path) -> LoadedVae:
     """The VAE in ``path`` (cached while the file is unchanged)."""
-    checkpoint = load_checkpoint(path, model="vae", schema=CONFIG)
+    vae, checkpoint = load_network(path, model="vae", schema=CONFIG, build=build_vae, prefix="vae")
     config = checkpoint.config
-    vae = build_within_limit(lambda: build_vae(config), path)
-    checkpoint.tensors = unpack_fp16(checkpoint.tensors)
-    load_module(vae, checkpoint, "vae").eval()
     return LoadedVae(vae, tuple(config["classes"]), checkpoint.sha256, config["size"], config["channels"])
 
