@@ -208,13 +208,24 @@ class Context:
 
     def generate(self, name: str, *, seed: int, **params: Any) -> Work:
         """One work of generator ``name`` (as ``Engine.generate``), recorded as an input."""
+        return self._make("generator", name, (), seed, params)
+
+    def stylize(self, name: str, work: Work, *, seed: int, **params: Any) -> Work:
+        """``work`` through stylizer ``name`` (as ``Engine.stylize``), recorded as an input."""
+        return self._make("stylizer", name, (work,), seed, params)
+
+    def compose(self, name: str, *works: Work, seed: int, **params: Any) -> Work:
+        """``works`` through composer ``name`` (as ``Engine.compose``), recorded as an input."""
+        return self._make("composer", name, works, seed, params)
+
+    def _make(self, kind: str, name: str, works: Sequence[Work], seed: int, params: dict[str, Any]) -> Work:
         if self._replay:
             work = self._replay.pop(0)
-            if work.meta.get("component") != name:
-                raise MuseError(f"{self.component.kind} {self.component.name!r} asked for a work of {name!r}, but its "
-                                f"provenance recorded one of {work.meta.get('component')!r} there")
+            if (work.meta.get("kind"), work.meta.get("component")) != (kind, name):
+                raise MuseError(f"{self.component.kind} {self.component.name!r} asked for a work of {kind} {name!r}, but "
+                                f"its provenance recorded one of {work.meta.get('kind')} {work.meta.get('component')!r} there")
         else:
-            work = self.engine.generate(name, seed=seed, **params)
+            work = self.engine.run(kind, name, works, seed=seed, params=params)
         self.made.append(work)
         return work
 

@@ -157,7 +157,7 @@ def test_fp16_packing_halves_floats_and_keeps_the_rest():
 
 # -- a component that needs another asks its context ------------------------------------------
 def _context_plugin():
-    from engine import Composer, Generator, Image, Param, hookimpl
+    from engine import Composer, Generator, Image, Param, Stylizer, hookimpl
 
     class Dots(Generator):
         name, description, output = "dots", "a tiny picture", Image
@@ -167,6 +167,12 @@ def _context_plugin():
             import numpy as np
 
             return Image(np.full((2, 2, 1), (params["shade"] + seed) % 256, np.uint8))
+
+    class Invert(Stylizer):
+        name, description, input, output = "invert", "negative", Image, Image
+
+        def stylize(self, work, params, seed):
+            return Image(255 - work.pixels)
 
     class Pair(Composer):
         """Takes one image and makes a second one itself, through its context."""
@@ -178,12 +184,17 @@ def _context_plugin():
             import numpy as np
 
             other = self.context.generate("dots", seed=seed, shade=100)
-            return Image(np.concatenate([works[0].pixels, other.pixels], axis=1))
+            negative = self.context.stylize("invert", other, seed=seed)
+            return Image(np.concatenate([works[0].pixels, other.pixels, negative.pixels], axis=1))
 
     class Plugin:
         @hookimpl
         def register_generators(self, register):
             register(Dots())
+
+        @hookimpl
+        def register_stylizers(self, register):
+            register(Invert())
 
         @hookimpl
         def register_composers(self, register):
@@ -204,16 +215,20 @@ def test_context_records_what_a_component_makes_and_reproduce_replays_it(tmp_pat
         engine.get("composer", "pair").context
     source = engine.generate("dots", seed=1)
     made = engine.compose("pair", source, seed=5)
-    assert made.meta["made_inputs"] == 1
-    assert [m["component"] for m in made.meta["inputs"]] == ["dots", "dots"]
+    assert made.meta["made_inputs"] == 2
+    assert [m["component"] for m in made.meta["inputs"]] == ["dots", "dots", "invert"]
+    assert made.meta["inputs"][2]["inputs"][0]["params"] == {"shade": 100}
     assert made.meta["inputs"][1]["params"] == {"shade": 100} and made.meta["inputs"][1]["seed"] == 5
     path = engine.render(made, tmp_path / "pair.png")
     assert engine.reproduce(path).detail == "identical"
     # Replaying hands the recorded work back; a call that asks for something else is refused.
-    replayed = engine.run("composer", "pair", [source], seed=5, replay=[engine.generate("dots", seed=9, shade=0)])
-    assert replayed.pixels[0, 2, 0] == 9  # the replayed work, not a new one of seed 5
-    with pytest.raises(MuseError, match="recorded one of 'pair'"):
-        engine.run("composer", "pair", [source], seed=5, replay=[made])
+    other = engine.generate("dots", seed=9, shade=0)
+    replayed = engine.run("composer", "pair", [source], seed=5, replay=[other, engine.stylize("invert", other)])
+    assert replayed.pixels[0, 2, 0] == 9 and replayed.pixels[0, 4, 0] == 246  # the replayed works, not new ones
+    with pytest.raises(MuseError, match="recorded one of composer 'pair'"):
+        engine.run("composer", "pair", [source], seed=5, replay=[made, made])
+    with pytest.raises(MuseError, match="recorded 3"):  # provenance that lists more than the call makes
+        engine.run("composer", "pair", [source], seed=5, replay=[other, engine.stylize("invert", other), other])
 
 
 def test_made_inputs_is_checked_at_the_door():
