@@ -212,7 +212,7 @@ def list_command(what: str | None) -> None:
         if hasattr(component, "suffixes") and component.kind == "renderer":
             extra = f" {component.work_type.kind} -> {' '.join(component.suffixes)}"
         elif getattr(component, "output", None) is not None:
-            inputs = getattr(component, "inputs", None) or ([component.input] if component.kind == "stylizer" else [])
+            inputs = component.takes
             extra = f" ({' + '.join(t.kind for t in inputs)} -> {component.output.kind})" if inputs else f" (-> {component.output.kind})"
         click.echo(f"  {component.name}{extra}: {component.description}")
         for param in component.params:
@@ -345,7 +345,7 @@ def render_command(input_path: Path, out: Path, render_params: tuple[str, ...], 
 # -- provenance --------------------------------------------------------------------------------
 #: Provenance keys _print_meta shows in its own words; every other key is printed as it is.
 _SHOWN_ABOVE = {"kind", "component", "plugin", "version", "seed", "params", "checkpoint", "inputs", "muse",
-                "files"}
+                "files", "made_inputs"}
 
 
 def _print_meta(meta: dict, indent: str = "") -> None:
@@ -366,8 +366,10 @@ def _print_meta(meta: dict, indent: str = "") -> None:
         if key not in _SHOWN_ABOVE:  # render/synth settings, a composer's decisions (chords...)
             shown = json.dumps(value, ensure_ascii=False)
             click.echo(f"{indent}  {key}: {shown if len(shown) <= 100 else shown[:97] + '...'}")
-    for child in meta.get("inputs", []):
-        click.echo(f"{indent}  made from:")
+    inputs = meta.get("inputs", [])
+    made = meta.get("made_inputs", 0) if isinstance(meta.get("made_inputs"), int) else 0
+    for number, child in enumerate(inputs):  # what the component made itself comes last
+        click.echo(f"{indent}  {'made on the way' if number >= len(inputs) - made else 'made from'}:")
         _print_meta(child, indent + "    ")
 
 

@@ -221,6 +221,11 @@ def test_context_records_what_a_component_makes_and_reproduce_replays_it(tmp_pat
     assert made.meta["inputs"][1]["params"] == {"shade": 100} and made.meta["inputs"][1]["seed"] == 5
     path = engine.render(made, tmp_path / "pair.png")
     assert engine.reproduce(path).detail == "identical"
+    from engine.testing import run_cli
+
+    shown = run_cli("info", str(path), engine=engine)
+    assert shown.code == 0 and shown.out.count("made on the way:") == 2 and "made_inputs" not in shown.out
+    assert run_cli("reproduce", str(path), engine=engine).out.strip().endswith("identical")
     # Replaying hands the recorded work back; a call that asks for something else is refused.
     other = engine.generate("dots", seed=9, shade=0)
     replayed = engine.run("composer", "pair", [source], seed=5, replay=[other, engine.stylize("invert", other)])
