@@ -117,8 +117,7 @@ def run_job(eng: Any, job: dict[str, Any]) -> dict[str, Any]:
     action, name, params, seed = job["action"], job.get("component"), job.get("params", {}), job.get("seed")
     if action == "generate":
         n = job.get("n", 1)
-        made = eng.generate(name, seed=seed, n=n if n > 1 else None, **params)
-        works = made if isinstance(made, list) else [made]
+        works = eng.generate_batch(name, n, seed=seed, **params) if n > 1 else [eng.generate(name, seed=seed, **params)]
     elif action == "stylize":
         works = [eng.stylize(name, eng.load(job["inputs"][0]), seed=seed, **params)]
     elif action == "compose":
