@@ -211,7 +211,7 @@ def _png_bomb(width: int, height: int) -> bytes:
 def test_a_decompression_bomb_in_an_image_folder_is_skipped_with_a_note(tmp_path, capsys):
     from PIL import Image as PILImage
 
-    from plugins.images.data import load_folder
+    from plugins.imagekit.data import load_folder
 
     folder = tmp_path / "pics"
     folder.mkdir()
@@ -229,7 +229,7 @@ def test_an_idx_file_is_checked_against_its_header_before_it_is_inflated(tmp_pat
     import gzip
     import struct
 
-    from plugins.images.data import IDX_IMAGES_MAGIC, read_idx
+    from plugins.imagekit.data import IDX_IMAGES_MAGIC, read_idx
 
     huge = tmp_path / "huge-images-idx3-ubyte.gz"
     huge.write_bytes(gzip.compress(struct.pack(">IIII", IDX_IMAGES_MAGIC, 3_000_000, 28, 28) + bytes(64)))
