@@ -236,6 +236,31 @@ def test_a_recipe_runs_from_the_page_and_stays_in_the_workspace(studio):
     assert broken == "r.toml: step 1 needs a name"
 
 
+def test_train_a_model_on_uploaded_images_and_use_it(studio):
+    import numpy as np
+    from PIL import Image as PILImage
+
+    rng = np.random.default_rng(0)
+    for index in range(24):
+        buffer = io.BytesIO()
+        PILImage.fromarray(rng.integers(0, 255, (28, 28), dtype=np.uint8)).save(buffer, format="PNG")
+        response = studio.post(f"/api/datasets?dataset=my%20shoes&name=s{index}.png", content=buffer.getvalue(), headers=H)
+        assert response.status_code == 200, response.text
+    assert studio.get("/api/datasets").json()["datasets"] == [{"name": "my-shoes", "path": "datasets/my-shoes", "files": 24}]
+    assert "unknown data file type '.exe'" in studio.post("/api/datasets?dataset=x&name=a.exe", content=b"MZ", headers=H).json()["error"]
+    bad = studio.post("/api/train", json={"name": "gan", "data": "../..", "params": {"batch_size": "0"}}, headers=H).json()["errors"]
+    assert set(bad) == {"data", "batch_size"}
+    body = {"name": "gan", "data": "datasets/my-shoes", "params": {"batch_size": "8"}, "dry_run": True, "seed": 1}
+    response = studio.post("/api/train", json=body, headers=H)
+    assert response.status_code == 200, response.text
+    done = studio.app_state.queue.wait(response.json()["job"]["id"], 300)
+    assert done.state == "done", done.error
+    model = done.result["model"]
+    assert studio.get("/api/models?component=gan").json()["models"] == [model]
+    work = gan(studio, seed=1, model=model)  # the trained model is a model= choice of gan's form
+    assert work["meta"]["checkpoint"]
+
+
 def test_plugins_page_lists_plugins(studio):
     data = studio.get("/api/plugins").json()
     names = {p["name"] for p in data["plugins"]}

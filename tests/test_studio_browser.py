@@ -191,6 +191,30 @@ def test_make_chain_play_and_restart(driver, tmp_path):
         assert 'compose = "song"' in recipe and 'generate = "poem"' in recipe and 'generate = "melody"' in recipe
         driver.execute_script("arguments[0].scrollIntoView()", song)
         shot("song")
+        # train the gan on a few uploaded images (a dry run), and its model becomes a choice
+        pick("generator", "gan")
+        driver.find_element(By.CSS_SELECTOR, "#train-panel summary").click()
+        driver.find_element(By.ID, "train-dataset-name").send_keys("my drawings")
+        pictures = []
+        for index in range(16):
+            pictures.append(str(painting(tmp_path / f"drawing{index}.png")))
+        driver.find_element(By.ID, "train-files").send_keys("\n".join(pictures))
+        wait.until(lambda d: Select(d.find_element(By.ID, "train-data")).first_selected_option.get_attribute("value") == "datasets/my-drawings")
+        field = driver.find_element(By.ID, "train-batch_size")
+        field.clear()
+        field.send_keys("8")
+        driver.find_element(By.ID, "train-dry").click()
+        driver.find_element(By.ID, "train-run").click()
+        try:
+            wait.until(lambda d: d.find_element(By.ID, "train-result").text not in ("", "training… (see the queue)"))
+        except Exception:
+            shot("failure")
+            errors = [n.text for n in driver.find_elements(By.CSS_SELECTOR, "[data-train-error]") if n.text]
+            raise AssertionError(f"training did not finish: {errors}; queue: {driver.find_element(By.ID, 'queue').text}") from None
+        assert driver.find_element(By.ID, "train-result").text.startswith("done: model=models/gan-"), \
+            driver.find_element(By.ID, "train-result").text
+        assert driver.find_element(By.ID, "param-model").get_attribute("value").startswith("models/gan-")
+        shot("train")
         console = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
         assert console == [], console
         made = sorted(card.get_attribute("data-work") for card in driver.find_elements(By.CSS_SELECTOR, ".card"))

@@ -30,7 +30,7 @@ from . import forms
 from .export import recipe_toml
 from .history import Workspace
 from .jobs import Queue, display
-from .security import COOKIE, Guard, Refused, check_values, safe_name
+from .security import COOKIE, Guard, Refused, check_values, inside, safe_name
 
 STATIC = Path(__file__).parent / "static"
 DEFAULT_PORT = 7860
@@ -266,6 +266,79 @@ class Studio:
         return {"action": "recipe", "component": "recipe", "seed": 0, "n": len(plan.steps),
                 "inputs": [str(path)], "input_ids": [], "params": {}, "recipe": path.name}
 
+    # -- training ------------------------------------------------------------------------------
+    def datasets(self) -> list[dict[str, Any]]:
+        folder = self.workspace.root / "datasets"
+        if not folder.is_dir():
+            return []
+        return [{"name": d.name, "path": f"datasets/{d.name}", "files": sum(1 for _ in d.iterdir())}
+                for d in sorted(folder.iterdir()) if d.is_dir()]
+
+    def add_to_dataset(self, dataset: str, name: str, body: bytes) -> dict[str, Any]:
+        """One file of a training set, kept under datasets/NAME/ (a file type a reader knows)."""
+        folder_name, clean = safe_name(dataset or "data", "data"), safe_name(name or "file")
+        suffixes = {s for r in self.engine.components("renderer") if r.readable for s in r.suffixes}
+        if Path(clean).suffix not in suffixes:
+            raise UnknownName("data file type", Path(clean).suffix or "(no suffix)", suffixes)
+        folder = self.workspace.root / "datasets" / folder_name
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / clean
+        temporary = folder / f".{clean}.part"
+        temporary.write_bytes(body)
+        os.replace(temporary, target)
+        return {"name": folder_name, "path": f"datasets/{folder_name}", "files": sum(1 for _ in folder.iterdir())}
+
+    def models(self, component: str) -> list[str]:
+        folder = self.workspace.root / "models"
+        if not folder.is_dir():
+            return []
+        return sorted(f"models/{p.name}" for p in folder.glob(f"{safe_name(component)}-*.safetensors"))
+
+    def plan_training(self, data: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str]]:
+        try:
+            component = self.engine.find_trainable(str(data.get("name")))
+        except MuseError as error:
+            return None, {"_": str(error)}
+        values = forms.values_from(data.get("params") or {})
+        errors: dict[str, str] = {}
+        owner = f"train {component.name}"
+        declared = {p.name for p in component.train_params}
+        for key, value in values.items():
+            if key not in declared:
+                errors[key] = str(UnknownName(f"parameter of {owner}:", key, declared))
+                continue
+            try:
+                values.update(check_values(self.workspace.root, {key: value}, []))
+                from ..params import resolve
+
+                resolve(component.train_params, {key: values[key]}, owner)
+            except Refused as error:
+                errors[key] = f"{owner}: {error}"
+            except MuseError as error:
+                errors[key] = str(error)
+        folder = None
+        if data.get("data"):
+            try:
+                folder = inside(self.workspace.root, str(data["data"]))
+                if not folder.is_relative_to(self.workspace.root / "datasets") or not folder.is_dir():
+                    raise Refused(f"{data['data']!r} is not a data set of this studio (upload one)")
+            except Refused as error:
+                errors["data"] = str(error)
+        seed = data.get("seed") or 0
+        try:
+            from ..params import check_seed
+
+            seed = check_seed(int(str(seed)))
+        except (ValueError, MuseError) as error:
+            errors["seed"] = str(error) if isinstance(error, MuseError) else f"seed={seed!r} is not an integer"
+        if errors:
+            return None, errors
+        model = f"models/{safe_name(component.name)}-{self.workspace.new_id()}.safetensors"
+        (self.workspace.root / "models").mkdir(exist_ok=True)
+        return {"action": "train", "component": component.name, "params": values, "seed": seed, "n": 1,
+                "data": str(folder) if folder else None, "dry_run": bool(data.get("dry_run")),
+                "out": str(self.workspace.root / model), "model": model, "inputs": [], "input_ids": []}, {}
+
     def plugins(self) -> dict[str, Any]:
         host = self.engine.host
         infos = [{"name": i.name, "version": i.version, "source": i.source, "builtin": i.builtin, "hooks": i.hooks,
@@ -446,6 +519,34 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
             return _error(str(error))
         return JSONResponse({"job": queue().submit(spec, f"recipe {spec['recipe']} ({spec['n']} steps)").public()})
 
+    async def train(request: Request) -> Response:
+        try:
+            data = await _json(request)
+        except MuseError as error:
+            return _error(str(error))
+        spec, errors = await run_in_threadpool(studio.plan_training, data)
+        if errors or spec is None:
+            return JSONResponse({"errors": errors, "error": next(iter(errors.values()))}, status_code=400)
+        label = f"train {spec['component']}" + (" (dry run)" if spec["dry_run"] else "")
+        return JSONResponse({"job": queue().submit(spec, label).public()})
+
+    async def datasets(request: Request) -> Response:
+        return JSONResponse({"datasets": await run_in_threadpool(studio.datasets)})
+
+    async def add_data(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > studio.max_upload:
+            return _error(f"a file of {len(body):,} bytes is too large (at most {studio.max_upload:,})", 413)
+        try:
+            dataset = await run_in_threadpool(studio.add_to_dataset, request.query_params.get("dataset", ""),
+                                              request.query_params.get("name", ""), body)
+        except MuseError as error:
+            return _error(str(error))
+        return JSONResponse({"dataset": dataset})
+
+    async def models(request: Request) -> Response:
+        return JSONResponse({"models": studio.models(request.query_params.get("component", ""))})
+
     async def plugins(request: Request) -> Response:
         return JSONResponse(await run_in_threadpool(studio.plugins))
 
@@ -468,6 +569,10 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
         Route("/api/uploads", upload, methods=["POST"]),
         Route("/api/recipes", run_recipe, methods=["POST"]),
         Route("/api/plugins", plugins),
+        Route("/api/train", train, methods=["POST"]),
+        Route("/api/datasets", datasets),
+        Route("/api/datasets", add_data, methods=["POST"]),
+        Route("/api/models", models),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -114,6 +114,7 @@ def describe(component: Component) -> dict[str, Any]:
         "params": [field(component, p) for p in offered(component)],
         "batch": component.kind == "generator",
         "trainable": component.trainable,
+        "train_params": [field(component, p) for p in component.train_params if not p.writes],
     }
 
 

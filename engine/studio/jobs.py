@@ -124,6 +124,12 @@ def run_job(eng: Any, job: dict[str, Any]) -> dict[str, Any]:
         works = [eng.compose(name, *[eng.load(path) for path in job["inputs"]], seed=seed, **params)]
     elif action == "recipe":
         return {"works": _run_recipe(eng, job)}
+    elif action == "train":
+        summary = eng.train(name, data=job.get("data"), out=job["out"], seed=seed, dry_run=job.get("dry_run", False),
+                            progress=True, **params)
+        import json
+
+        return {"summary": json.loads(json.dumps(summary, default=str)), "model": job["model"]}
     elif action == "reproduce":
         result = eng.reproduce(job["inputs"][0], allow_paths=[job["root"]])
         return {"identical": result.identical, "detail": result.detail}

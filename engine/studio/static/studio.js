@@ -71,8 +71,8 @@ function inputSlot(kind, index, chosen) {
     el("div", {class: "row"}, select, el("label", {class: "upload"}, "or upload", upload)), error);
 }
 
-function fieldFor(p, value) {
-  const id = `param-${p.name}`;
+function fieldFor(p, value, prefix = "param") {
+  const id = `${prefix}-${p.name}`;
   const given = value !== undefined ? value : (p.default === null ? "" : p.default);
   let control;
   if (p.widget === "select") {
@@ -116,7 +116,7 @@ function fieldFor(p, value) {
   return el("div", {class: "field", "data-field": p.name},
     el("label", {for: id, text: p.name}), control,
     el("div", {class: "help", text: `${p.help}${range}`}),
-    el("div", {class: "error", "data-error": p.name}));
+    el("div", {class: "error", [prefix === "param" ? "data-error" : "data-train-error"]: p.name}));
 }
 
 function selectComponent(c, preset = {}) {
@@ -136,6 +136,16 @@ function selectComponent(c, preset = {}) {
   $("#field-n").hidden = !c.batch;
   $("#count").value = 1;
   showErrors({});
+  setUpTraining(c);
+  const model = $("#param-model");
+  if (model && model.tagName === "INPUT") {  // models trained here are model= choices
+    api("GET", `/api/models?component=${encodeURIComponent(c.name)}`).then(({data}) => {
+      const list = el("datalist", {id: "models-list"}, (data.models || []).map(m => el("option", {value: m})));
+      $("#models-list")?.remove();
+      document.body.append(list);
+      model.setAttribute("list", "models-list");
+    });
+  }
   form.scrollIntoView({block: "nearest"});
 }
 
@@ -179,6 +189,57 @@ async function submit(event) {
   const {ok, data} = await api("POST", "/api/jobs", collect());
   showErrors(ok ? {} : (data.errors || {_: data.error}));
   return ok ? data.job : null;
+}
+
+// -- training ---------------------------------------------------------------------------------
+async function loadDatasets(selected) {
+  const {data} = await api("GET", "/api/datasets");
+  $("#train-data").replaceChildren(el("option", {value: "", text: "(the model's default data)"}),
+    ...(data.datasets || []).map(d => el("option", {value: d.path, text: `${d.name} (${d.files} files)`, selected: d.path === selected})));
+}
+
+function setUpTraining(c) {
+  const panel = $("#train-panel");
+  panel.hidden = !c.trainable;
+  if (!c.trainable) return;
+  $("#train-fields").replaceChildren(...c.train_params.map(p => fieldFor(p, undefined, "train")));
+  $("#train-result").textContent = "";
+  document.querySelectorAll("[data-train-error]").forEach(n => { n.textContent = ""; });
+  loadDatasets();
+}
+
+async function addTrainingFiles(event) {
+  const name = $("#train-dataset-name").value.trim() || "data";
+  const error = $('[data-train-error="data"]');
+  let dataset = null;
+  for (const file of event.target.files) {
+    const {ok, data} = await api("POST", `/api/datasets?dataset=${encodeURIComponent(name)}&name=${encodeURIComponent(file.name)}`, undefined, file);
+    if (!ok) { error.textContent = data.error; return; }
+    dataset = data.dataset;
+  }
+  error.textContent = "";
+  event.target.value = "";
+  if (dataset) loadDatasets(dataset.path);
+}
+
+async function train() {
+  const c = state.current, params = {};
+  for (const p of c.train_params) {
+    const control = $(`#train-${CSS.escape(p.name)}`);
+    if (!control) continue;
+    if (control.type === "checkbox") { if (control.checked !== (p.default === true)) params[p.name] = control.checked; }
+    else if (control.value !== "" && control.value !== String(p.default)) params[p.name] = control.value;
+  }
+  const body = {name: c.name, params, data: $("#train-data").value, dry_run: $("#train-dry").checked, seed: $("#seed").value.trim()};
+  const {ok, data} = await api("POST", "/api/train", body);
+  document.querySelectorAll("[data-train-error]").forEach(n => { n.textContent = ok ? "" : ((data.errors || {})[n.dataset.trainError] || ""); });
+  if (!ok) return;
+  $("#train-result").textContent = "training… (see the queue)";
+  waitJob(data.job.id, job => {
+    if (!job.error) selectComponent(c, {params: {model: job.result.model}});  // (resets the panel, so first)
+    $("#train-panel").open = true;
+    $("#train-result").textContent = job.error ? job.error : `done: model=${job.result.model} is now a choice of ${c.name}'s model field`;
+  });
 }
 
 // -- uploads ----------------------------------------------------------------------------------
@@ -371,7 +432,14 @@ function renderHistory() {
 }
 
 const waiting = {};
-function waitJob(id, then) { if (id) waiting[id] = then; }
+function waitJob(id, then) {
+  if (!id) return;
+  waiting[id] = then;
+  api("GET", `/api/jobs/${id}`).then(({data}) => {  // it may have finished before we started waiting
+    const job = data.job;
+    if (job && waiting[id] && !["queued", "running"].includes(job.state)) { waiting[id](job); delete waiting[id]; }
+  });
+}
 
 // -- live updates -----------------------------------------------------------------------------
 function connect() {
@@ -420,6 +488,8 @@ document.addEventListener("DOMContentLoaded", async () => {
     const record = await uploadFile(e.target.files[0], $("#upload-error"));
     if (record) refreshHistory();
   });
+  $("#train-files").addEventListener("change", addTrainingFiles);
+  $("#train-run").addEventListener("click", train);
   $("#recipe-file").addEventListener("change", async e => {
     const file = e.target.files[0];
     if (!file) return;
