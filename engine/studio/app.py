@@ -534,9 +534,13 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
         return JSONResponse({"datasets": await run_in_threadpool(studio.datasets)})
 
     async def add_data(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > studio.max_upload:
-            return _error(f"a file of {len(body):,} bytes is too large (at most {studio.max_upload:,})", 413)
+        chunks, size = [], 0
+        async for chunk in request.stream():  # refused while it arrives, as uploads are
+            size += len(chunk)
+            if size > studio.max_upload:
+                return _error(f"a file of more than {studio.max_upload:,} bytes is too large", 413)
+            chunks.append(chunk)
+        body = b"".join(chunks)
         try:
             dataset = await run_in_threadpool(studio.add_to_dataset, request.query_params.get("dataset", ""),
                                               request.query_params.get("name", ""), body)
