@@ -1,20 +1,37 @@
-"""English prosody: syllables and rhymes by pronunciation (CMU dictionary), with a spelling
-heuristic for words the dictionary lacks, and a rhyme index for choosing line-final words.
+"""English prosody from the CMU pronouncing dictionary: syllables, stress patterns, true and
+slant rhymes, and the lexicon decoding may write.
 
-A word's rhyme key is its phonemes from the last stressed vowel to the end, stress marks
-removed ("day" -> "EY", "compare" -> "EH R"), so "day"/"away" rhyme and "day"/"die" do not.
-Words the dictionary lacks get syllables from the heuristic but no rhyme key: a rhyme the poem
-promises is always one the dictionary can vouch for.
+* **Stress.** Each pronunciation of a word gives its vowels' stress marks ("1" primary, "2"
+  secondary, "0" none): "about" is ``01``, "summer" ``10``. Metre (forms.py) reads them.
+* **True rhyme** (perfect rhyme): the last stressed vowel (the primary stress, "1") and every sound
+  after it are the same ("day"/"away", "morning"/"warning"), and the sounds before that vowel are
+  not (so "light"/"delight" and "sea"/"see" are identical sounds, not rhymes). A word never rhymes
+  with itself. Any pronunciation of either word may make the rhyme ("wind" can rhyme with "mind").
+* **Slant rhyme** (``rhyme=slant``): a true rhyme, or the same vowels after the stress with
+  different consonants (assonance: "time"/"mine"), or the same consonants with different vowels
+  (consonance: "bent"/"bant"), the same number of syllables either way.
+* **The lexicon**: the words the model read in training (stored in the checkpoint) that the
+  dictionary can pronounce and the model's alphabet can spell, plus the corpus's monosyllables the
+  dictionary lacks ("canst", "didst": stress-free, never rhyme words). Sorted, so the words under
+  any prefix are one contiguous range: a trie in a flat list. Decoding only lets the model write
+  letters that continue some word of it, so every word it writes is a real one.
+
+Words the dictionary lacks (in a prime, or in unconstrained text) get syllables from a spelling
+heuristic and no stress or rhyme: a rhyme or a stress the poem promises is one the dictionary
+vouches for.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 
 WORD = re.compile(r"[A-Za-z]+(?:['’-][A-Za-z]+)*'?|'[A-Za-z]+")
 _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
+RHYME_MODES = ("perfect", "slant")
 
 
 @functools.lru_cache(maxsize=1)
@@ -46,6 +63,13 @@ def heuristic_syllables(word: str) -> int:
     return max(1, count)
 
 
+def _prons(word: str) -> list[list[str]]:
+    key = _normal(word)
+    if "-" in key:
+        key = key.rsplit("-", 1)[-1]
+    return pronunciations().get(key) or []
+
+
 @functools.lru_cache(maxsize=50_000)
 def syllables(word: str) -> int:
     """Syllables of one word: the dictionary's first pronunciation, else the heuristic."""
@@ -62,75 +86,183 @@ def line_syllables(line: str) -> int:
     return sum(syllables(w) for w in words_of(line))
 
 
-def _rhyme_part(phones: list[str]) -> str | None:
+@functools.lru_cache(maxsize=100_000)
+def stress_patterns(word: str) -> tuple[str, ...]:
+    """The distinct stress strings of a word's pronunciations ("about" -> ("01",)); () when the
+    dictionary does not know the word. Hyphenated words join their parts' first patterns."""
+    key = _normal(word)
+    if "-" in key:
+        parts = [stress_patterns(p) for p in key.split("-") if p]
+        return ("".join(p[0] for p in parts),) if parts and all(parts) else ()
+    found = ("".join(p[-1] for p in pron if p[-1].isdigit()) for pron in pronunciations().get(key) or [])
+    return tuple(dict.fromkeys(p for p in found if p))
+
+
+def metrical_patterns(word: str) -> tuple[tuple[int, int], ...]:
+    """What metre needs of a word: (syllables, bit mask of syllables that must fall on a strong
+    position) per pronunciation. A polysyllable's primary stress must be strong; a monosyllable,
+    and every other syllable, may go either way (the usual licence). Unknown words: the heuristic
+    count, no demand."""
+    patterns = stress_patterns(word)
+    if not patterns:
+        return ((syllables(word), 0),)
+    return tuple(dict.fromkeys((len(p), strong_mask(p)) for p in patterns))
+
+
+def strong_mask(pattern: str) -> int:
+    if len(pattern) < 2:
+        return 0
+    return sum(1 << i for i, s in enumerate(pattern) if s == "1")
+
+
+# -- rhyme ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Ending:
+    """One pronunciation's rhyme: the sounds from the last stressed vowel on, and the consonants
+    just before that vowel (which a true rhyme must change)."""
+
+    rime: tuple[str, ...]
+    onset: tuple[str, ...]
+
+    @property
+    def vowels(self) -> tuple[str, ...]:
+        return tuple(p for p in self.rime if p[0] in "AEIOU")
+
+    @property
+    def consonants(self) -> tuple[str, ...]:
+        return tuple(p for p in self.rime if p[0] not in "AEIOU")
+
+
+def _ending(phones: list[str]) -> Ending | None:
     vowels = [i for i, p in enumerate(phones) if p[-1].isdigit()]
     if not vowels:
         return None
-    stressed = [i for i in vowels if p_stress(phones[i]) in "12"]
-    start = stressed[-1] if stressed else vowels[-1]
-    return " ".join(p.rstrip("012") for p in phones[start:])
+    primary = [i for i in vowels if phones[i][-1] == "1"]
+    secondary = [i for i in vowels if phones[i][-1] == "2"]
+    start = (primary or secondary or vowels)[-1]
+    before = [i for i in vowels if i < start]
+    onset_from = before[-1] + 1 if before else 0
+    strip = lambda seq: tuple(p.rstrip("012") for p in seq)  # noqa: E731
+    return Ending(strip(phones[start:]), strip(phones[onset_from:start]))
 
 
-def p_stress(phone: str) -> str:
-    return phone[-1]
+@functools.lru_cache(maxsize=100_000)
+def endings(word: str) -> tuple[Ending, ...]:
+    """The rhyme of each pronunciation of a word; () when the dictionary does not know it."""
+    found = (_ending(p) for p in _prons(word))
+    return tuple(dict.fromkeys(e for e in found if e))
 
 
-@functools.lru_cache(maxsize=50_000)
 def rhyme_key(word: str) -> str | None:
-    """The dictionary rhyme of a word, or None when the dictionary does not know it."""
-    key = _normal(word)
-    if "-" in key:
-        key = key.rsplit("-", 1)[-1]
-    prons = pronunciations().get(key)
-    return _rhyme_part(prons[0]) if prons else None
+    """The first pronunciation's rime, as text ("day" -> "EY"); None for unknown words."""
+    ends = endings(word)
+    return " ".join(ends[0].rime) if ends else None
 
 
-def rhymes(a: str, b: str) -> bool:
-    """True for two different words with the same dictionary rhyme ("day"/"away", not "day"/"day")."""
-    key = rhyme_key(a)
-    return key is not None and key == rhyme_key(b) and _normal(a) != _normal(b)
+def _same_sound(a: str, b: str) -> bool:
+    return bool(set(map(tuple, _prons(a))) & set(map(tuple, _prons(b))))
 
 
-class RhymeIndex:
-    """Dictionary words grouped by rhyme key and syllable count, restricted to words the model read
-    in training (most frequent first) and to spellings it can write."""
+def perfect_rhyme(a: str, b: str) -> bool:
+    """A true rhyme: same last stressed vowel and all after it, different sounds before it."""
+    if _normal(a) == _normal(b):
+        return False
+    return any(x.rime == y.rime and x.onset != y.onset for x in endings(a) for y in endings(b))
 
-    def __init__(self, alphabet: set[str], lexicon: list[str] | None = None):
-        """``lexicon``: the words the model read in training; without one, the whole dictionary."""
+
+def slant_rhyme(a: str, b: str) -> bool:
+    """A true rhyme, or assonance or consonance over the same number of syllables after the stress."""
+    if _normal(a) == _normal(b) or _same_sound(a, b):
+        return False
+    if perfect_rhyme(a, b):
+        return True
+    for x in endings(a):
+        for y in endings(b):
+            if len(x.vowels) != len(y.vowels):
+                continue
+            if x.vowels == y.vowels or (x.consonants and x.consonants == y.consonants):
+                return True
+    return False
+
+
+def rhymes(a: str, b: str, mode: str = "perfect") -> bool:
+    return slant_rhyme(a, b) if mode == "slant" else perfect_rhyme(a, b)
+
+
+# -- the lexicon ------------------------------------------------------------------------------
+def _free_monosyllable(word: str) -> bool:
+    """A corpus word the dictionary lacks that is safely one syllable ("canst", "didst")."""
+    return len(word) >= 3 and len(_VOWEL_GROUPS.findall(word)) == 1 and not word.endswith("e") \
+        and bool(re.search(r"[^aeiouy]", word))
+
+
+class Lexicon:
+    """The words decoding may write, sorted (prefix -> contiguous range), with their metrical
+    patterns as flat lists, and rhyme indexes over the pronounceable ones."""
+
+    def __init__(self, words: list[str], alphabet: set[str]):
         table = pronunciations()
-        self.entries: list[tuple[str, int, str]] = []  # (word, syllables, rhyme key)
-        self.groups: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
-        # key -> words of 1-2 syllables: the answering line's last word is chosen among these
-        self.short: dict[str, set[str]] = defaultdict(set)
-        for word in (lexicon if lexicon else table):
-            prons = table.get(word)
-            if not prons or not word.isalpha() or not word.isascii() or not set(word) <= alphabet:
-                continue
-            key = _rhyme_part(prons[0])
-            if not key:
-                continue
-            count = sum(1 for p in prons[0] if p[-1].isdigit())
-            self.entries.append((word, count, key))
-            self.groups[key][count].append(word)
-            if count <= 2:
-                self.short[key].add(word)
+        rank: dict[str, int] = {}
+        for word in words:  # the checkpoint lists words most frequent first
+            if word.isascii() and word.isalpha() and set(word) <= alphabet and word not in rank:
+                if (word in table and stress_patterns(word)) or _free_monosyllable(word):
+                    rank[word] = len(rank)
+        self.words = sorted(rank)
+        self.rank = [rank[w] for w in self.words]
+        self.index = {w: i for i, w in enumerate(self.words)}
+        self.pattern_word: list[int] = []
+        self.pattern_length: list[int] = []
+        self.pattern_strong: list[int] = []
+        for i, word in enumerate(self.words):
+            for length, strong in metrical_patterns(word):
+                self.pattern_word.append(i)
+                self.pattern_length.append(length)
+                self.pattern_strong.append(strong)
+        self.by_rime: dict[tuple[str, ...], set[str]] = defaultdict(set)
+        self.by_vowels: dict[tuple[str, ...], set[str]] = defaultdict(set)
+        self.by_consonants: dict[tuple[tuple[str, ...], int], set[str]] = defaultdict(set)
+        for word in self.words:
+            for ending in endings(word):
+                self.by_rime[ending.rime].add(word)
+                self.by_vowels[ending.vowels].add(word)
+                if ending.consonants:
+                    self.by_consonants[(ending.consonants, len(ending.vowels))].add(word)
+        self._children: dict[str, list[tuple[str, int, int]]] = {}
+        self._partners: dict[tuple[str, str], list[str]] = {}
 
-    def partners(self, key: str, syllable_counts: range, exclude: set[str]) -> list[str]:
-        """Words rhyming on ``key`` with a syllable count in ``syllable_counts``, minus ``exclude``."""
-        by_count = self.groups.get(key, {})
-        return [w for n in syllable_counts for w in by_count.get(n, ()) if w not in exclude]
+    def __contains__(self, word: str) -> bool:
+        return word in self.index
 
-    def can_open(self, key: str, word: str, used: set[str], partners_needed: int = 2) -> bool:
-        """Does ``key`` leave enough short partner words for the lines that will answer it?"""
-        return len(self.short.get(key, set()) - used - {word}) >= partners_needed
+    def __len__(self) -> int:
+        return len(self.words)
 
-    def openers(self, syllable_counts: range, avoid: set, used: set[str], limit: int = 300) -> list[str]:
-        """Up to ``limit`` words (most frequent first) that may open a rhyme: right length, a sound
-        no other rhyme of the poem uses, partners left to answer it."""
-        found = []
-        for word, count, key in self.entries:
-            if count in syllable_counts and key not in avoid and word not in used and self.can_open(key, word, used):
-                found.append(word)
-                if len(found) >= limit:
-                    break
-        return found
+    def span(self, prefix: str) -> tuple[int, int]:
+        """The index range of the words that start with ``prefix``."""
+        return bisect.bisect_left(self.words, prefix), bisect.bisect_left(self.words, prefix + "\x7f")
+
+    def children(self, prefix: str) -> list[tuple[str, int, int]]:
+        """(letter, lo, hi) for every letter that continues ``prefix`` towards some word."""
+        if prefix not in self._children:
+            lo, hi = self.span(prefix)
+            found, i = [], lo + (lo < hi and self.words[lo] == prefix)
+            while i < hi:
+                letter = self.words[i][len(prefix)]
+                end = bisect.bisect_left(self.words, prefix + letter + "\x7f", i, hi)
+                found.append((letter, i, end))
+                i = end
+            self._children[prefix] = found
+        return self._children[prefix]
+
+    def partners(self, word: str, mode: str) -> list[str]:
+        """Lexicon words that rhyme with ``word`` (``mode`` perfect or slant), most frequent first."""
+        key = (_normal(word), mode)
+        if key not in self._partners:
+            pool: set[str] = set()
+            for ending in endings(word):
+                pool |= self.by_rime.get(ending.rime, set())
+                if mode == "slant":
+                    pool |= self.by_vowels.get(ending.vowels, set())
+                    pool |= self.by_consonants.get((ending.consonants, len(ending.vowels)), set())
+            found = [w for w in pool if rhymes(word, w, mode)]
+            self._partners[key] = sorted(found, key=lambda w: self.rank[self.index[w]])
+        return self._partners[key]

@@ -11,6 +11,8 @@ from engine.training_params import common_train_params
 WEIGHTS = Path(__file__).parent / "weights"
 #: Kept here (not imported from forms.py) so `muse list` does not import the model code.
 FORM_NAMES = ("free", "couplet", "quatrain", "sonnet", "limerick", "jueju5", "jueju7")
+METRE_NAMES = ("auto", "iambic-tetrameter", "iambic-pentameter", "iambic-trimeter", "trochaic-tetrameter",
+               "anapaestic-tetrameter", "anapaestic-trimeter")
 
 
 #: The longest prime: longer than any first line a form holds, short enough to check at once.
@@ -34,7 +36,11 @@ class PoemGenerator(Generator):
         Param("model", str, "auto", "Shipped model (en, zh), a .safetensors path, or auto: zh for jueju, else en."),
         Param("prime", str, "", f"First words of line 1 (every character must be one the model has seen; at most {MAX_PRIME} characters).",
               check=check_prime_length),
-        Param("title", str, "", "Title; empty: the first words of line 1 (English) or 無題 (Chinese)."),
+        Param("title", str, "", "Title; empty: a whole phrase chosen from the poem (English) or 無題 (Chinese)."),
+        Param("metre", str, "auto", "English metre: auto (the form's own: sonnet iambic pentameter, limerick anapaestic, "
+              "couplet/quatrain iambic tetrameter); couplet and quatrain may choose another.", choices=METRE_NAMES),
+        Param("rhyme", str, "perfect", "English rhymes: perfect (same stressed vowel and all after it) or slant "
+              "(also assonance or consonance).", choices=("perfect", "slant")),
         Param("lines", int, None, "Number of lines for form=free (default 8).", min=1, max=200),
         Param("temperature", float, 0.8, "Sampling temperature: lower is safer, higher is wilder.", min=0.05, max=3.0),
         Param("top_k", int, 0, "Sample only among the k likeliest characters/words (0: all).", min=0),
