@@ -9,6 +9,11 @@ Training (characters scored per second, one optimiser step per batch of random w
   naive    each position is scored by re-running the model over the window's prefix up to it
            (the same loss and gradient, accumulated prefix by prefix)
 
+Constrained decoding (seconds per poem, the shipped en and zh models, one thread):
+  constrained    generation as `muse generate poem` does it, for each form
+  unconstrained  free sampling of as many characters as the poem has, with the same model
+  the ratio is what the real words, rhymes, metre and tonal patterns cost (goal: a sonnet <= 2 s)
+
 Both sides are checked to compute the same thing first (same text for the same seed, same loss).
 The naive loop costs grow with the square of the length, so the ratios depend on it: sampling is
 timed at a couplet's and a sonnet's length, training at 128-character windows (the shipped
@@ -21,6 +26,7 @@ vocabulary of the --data text; speed does not depend on the weights. --model tim
     MUSE_THREADS=1 python benchmarks/poem.py
     python benchmarks/poem.py --data ../shared/data/text/tang_qiyan_jueju.txt   # a Chinese vocabulary
     python benchmarks/poem.py --model en --lengths 100 300 600 --batch-size 32
+    python benchmarks/poem.py --only decoding --poems 5              # seconds per poem per form
 """
 
 from __future__ import annotations
@@ -139,6 +145,42 @@ def training(config: ModelConfig, ids: torch.Tensor, seq_len: int, batch_size: i
     print(f"{ours:>9.0f} {theirs:>9.1f}  {ours / theirs:.1f}x")
 
 
+FORMS_TIMED = ("couplet", "quatrain", "sonnet", "limerick", "free", "jueju5", "jueju7")
+
+
+def decoding(forms: list[str], poems: int) -> None:
+    """Seconds per poem for each form, constrained against free sampling of the same length."""
+    from plugins.poem.decode import Decoder, write_poem
+    from plugins.poem.forms import FORMS, line_specs
+    from plugins.poem.generate import form_seed, resolve_model
+
+    print(f"\n== constrained decoding, seconds per poem (seeds 0..{poems - 1}, after one warm-up poem) ==")
+    print(f"{'form':>9} {'constrained':>12} {'unconstrained':>14}  constrained/unconstrained")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for form in forms:
+            loaded = resolve_model("auto", form)
+            specs = line_specs(FORMS[form], loaded.language, None)
+
+            def one(seed: int) -> str:
+                decoder = Decoder(loaded, torch.Generator().manual_seed(form_seed(seed, form)), TEMPERATURE, 0, TOP_P)
+                return "\n".join(write_poem(decoder, specs, loaded.language, "", form))
+
+            one(10_000)  # warm-up: the lexicon, the fit tables and the tone masks are built once per model
+            started = time.perf_counter()
+            texts = [one(seed) for seed in range(poems)]
+            ours = (time.perf_counter() - started) / poems
+            started = time.perf_counter()
+            for seed, text in enumerate(texts):
+                sample_free(loaded.model, loaded.vocab, PRIME, len(text) + 1, torch.Generator().manual_seed(seed),
+                            TEMPERATURE, 0, TOP_P)
+            free = (time.perf_counter() - started) / poems
+            print(f"{form:>9} {ours:>11.2f}s {free:>13.2f}s  {ours / free:.1f}x")
+    finally:
+        torch.set_num_threads(threads)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", help="a shipped model name (en, zh) or a .safetensors path (default: random, shipped size)")
@@ -148,6 +190,9 @@ def main() -> None:
     parser.add_argument("--seq-len", type=int, default=128, help="training window length")
     parser.add_argument("--batch-size", type=int, default=8, help="training windows per step")
     parser.add_argument("--steps", type=int, default=3, help="batched training steps to time (naive: 1)")
+    parser.add_argument("--only", choices=("all", "sampling", "training", "decoding"), default="all")
+    parser.add_argument("--forms", nargs="+", default=list(FORMS_TIMED), help="forms to time constrained decoding on")
+    parser.add_argument("--poems", type=int, default=5, help="poems per form for the decoding timings")
     args = parser.parse_args()
     print(f"threads: {configure_threads()}")
     try:
@@ -164,8 +209,12 @@ def main() -> None:
     config = model.config
     print(f"{config.cell} hidden {config.hidden} x {config.layers} layers, embed {config.embed}, "
           f"vocabulary {len(vocab)} ({source})")
-    sampling(model, vocab, args.lengths)
-    training(config, vocab.encode(text), args.seq_len, args.batch_size, args.steps)
+    if args.only in ("all", "sampling"):
+        sampling(model, vocab, args.lengths)
+    if args.only in ("all", "training"):
+        training(config, vocab.encode(text), args.seq_len, args.batch_size, args.steps)
+    if args.only in ("all", "decoding"):
+        decoding(args.forms, args.poems)
 
 
 if __name__ == "__main__":

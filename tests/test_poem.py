@@ -91,6 +91,17 @@ def test_weak_and_identical_rhymes_are_refused(a, b):
     assert not english.perfect_rhyme(a, b)
 
 
+def test_a_rhyme_word_carries_its_stress_on_the_beat():
+    """The rhyme sits on a strong position with only weak ones after it: "away" ends WS, "morning"
+    a feminine SW; "royalty" would carry its rhyme on a promoted "-ty", "us" is not U.S."""
+    from plugins.poem import english
+
+    assert english.ends_line("01", "WS") and english.ends_line("10", "SW") and english.ends_line("1", "S")
+    assert not english.ends_line("100", "SWS") and not english.ends_line("1", "W") and not english.ends_line("10", "WS")
+    assert not english.perfect_rhyme("us", "confess")
+    assert "the" in english.FUNCTION_WORDS  # never a rhyme word
+
+
 def test_slant_rhymes_are_offered_apart():
     from plugins.poem import english
 

@@ -112,7 +112,7 @@ class EnglishTables:
         if tail not in self._tails:
             ok = (self.pattern_length == len(tail)) & (torch.bitwise_and(self.pattern_strong, weak_mask(tail)) == 0)
             indices = sorted(set(self.pattern_word[ok].tolist()), key=lambda i: self.lexicon.rank[i])
-            self._tails[tail] = [self.lexicon.words[i] for i in indices]
+            self._tails[tail] = [self.lexicon.words[i] for i in indices if self.fills(self.lexicon.words[i], tail)]
         return self._tails[tail]
 
     def openers(self, tail: str, mode: str, needed: int) -> list[tuple[str, list[str]]]:
@@ -123,9 +123,10 @@ class EnglishTables:
         if key not in self._openers:
             found = []
             for word in self.tail_words(tail):
-                if not english.endings(word):
+                if not english.endings(word) or word in english.FUNCTION_WORDS:
                     continue
-                partners = [p for p in self.lexicon.partners(word, mode) if self.fills(p, tail)]
+                partners = [p for p in self.lexicon.partners(word, mode)
+                            if self.fills(p, tail) and p not in english.FUNCTION_WORDS]
                 if len(partners) >= needed:
                     found.append((word, partners))
                     if len(found) >= OPENER_POOL:
@@ -134,8 +135,8 @@ class EnglishTables:
         return self._openers[key]
 
     def fills(self, word: str, tail: str) -> bool:
-        weak = weak_mask(tail)
-        return any(n == len(tail) and not strong & weak for n, strong in self.patterns.get(word, ()))
+        """May ``word`` end a line on the positions ``tail`` (english.ends_line)?"""
+        return any(english.ends_line(p, tail) for p in english.stress_patterns(word))
 
 
 _TABLES: dict[tuple[str, str], EnglishTables] = {}
@@ -228,7 +229,8 @@ class Decoder:
         openers (words with enough unused partners, on a sound no other rhyme letter uses)."""
         tables, lexicon = self.tables, self.tables.lexicon
         if need.anchor is not None:
-            return [w for w in lexicon.partners(need.anchor, need.mode) if w not in need.used and tables.fills(w, tail)]
+            return [w for w in lexicon.partners(need.anchor, need.mode)
+                    if w not in need.used and w not in english.FUNCTION_WORDS and tables.fills(w, tail)]
         found = []
         for word, partners in tables.openers(tail, need.mode, need.partners_needed):
             if word in need.used or len([p for p in partners if p not in need.used]) < need.partners_needed:
@@ -278,12 +280,16 @@ class Decoder:
             if len(text) > MAX_LINE_CHARS:
                 break
             at_start = word == "" and (text == "" or text.endswith(" "))
+            sentence = text.rstrip() == "" or text.rstrip()[-1] in ".!?"  # the next word takes a capital
             if at_start and duty:
                 tails = {t[k:] for t, k in states if k in good[t]}
-                if tails:
+                # at the furthest rhyme point the rhyme word comes; before it, a coin decides, so
+                # long rhyme words are not favoured just by being reachable first
+                last = any(k == limits[t] for t, k in states if k in good[t])
+                if tails and (last or torch.rand((), generator=self.generator) < 0.5):
                     words = list(dict.fromkeys(w for tail in sorted(tails) for w in finals(tail)))
                     choice = self.choose_word(cursor, words)
-                    choice = choice.capitalize() if text == "" else choice
+                    choice = choice.capitalize() if sentence else choice
                     return self._close_english_line(self.feed(cursor, choice), text + choice)
             if at_start or word:
                 fit = tables.fit_table(frozenset((t, k, limits[t]) for t, k in states))
@@ -294,7 +300,7 @@ class Decoder:
                             upper = self.letter_id.get(letter.upper())
                             if upper is not None:
                                 allowed[upper] = True
-                            if text and letter in self.letter_id:
+                            if not sentence and letter in self.letter_id:
                                 allowed[self.letter_id[letter]] = True
                         elif letter in self.letter_id:
                             allowed[self.letter_id[letter]] = True

@@ -32,6 +32,11 @@ from dataclasses import dataclass
 WORD = re.compile(r"[A-Za-z]+(?:['’-][A-Za-z]+)*'?|'[A-Za-z]+")
 _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 RHYME_MODES = ("perfect", "slant")
+#: Words that open a phrase rather than close one: never a rhyme word ("...the prince of / thereof").
+FUNCTION_WORDS = frozenset("""a an the and or but nor of to in on at by with from as than that
+this these those my thy your his her its our their if for so yet is are was were am be been do
+does did has have had hath doth shall will would should can could may might must into unto upon
+o which who whom whose what when while where""".split())
 
 
 @functools.lru_cache(maxsize=1)
@@ -67,7 +72,16 @@ def _prons(word: str) -> list[list[str]]:
     key = _normal(word)
     if "-" in key:
         key = key.rsplit("-", 1)[-1]
-    return pronunciations().get(key) or []
+    return _spoken(key, pronunciations().get(key) or [])
+
+
+def _spoken(key: str, prons: list[list[str]]) -> list[list[str]]:
+    """Drop a short word's spelled-out pronunciations ("us" as U.S., Y UW2 EH1 S) when it has a
+    pronunciation as a word: one whose syllables match its vowel groups."""
+    if len(key) > 3 or len(prons) < 2:
+        return prons
+    plain = [p for p in prons if sum(ph[-1].isdigit() for ph in p) == heuristic_syllables(key)]
+    return plain or prons
 
 
 @functools.lru_cache(maxsize=50_000)
@@ -94,7 +108,7 @@ def stress_patterns(word: str) -> tuple[str, ...]:
     if "-" in key:
         parts = [stress_patterns(p) for p in key.split("-") if p]
         return ("".join(p[0] for p in parts),) if parts and all(parts) else ()
-    found = ("".join(p[-1] for p in pron if p[-1].isdigit()) for pron in pronunciations().get(key) or [])
+    found = ("".join(p[-1] for p in pron if p[-1].isdigit()) for pron in _spoken(key, pronunciations().get(key) or []))
     return tuple(dict.fromkeys(p for p in found if p))
 
 
@@ -107,6 +121,20 @@ def metrical_patterns(word: str) -> tuple[tuple[int, int], ...]:
     if not patterns:
         return ((syllables(word), 0),)
     return tuple(dict.fromkeys((len(p), strong_mask(p)) for p in patterns))
+
+
+def ends_line(pattern: str, tail: str) -> bool:
+    """May a rhyme word of stress ``pattern`` fill the last positions ``tail``? Its rhyming stress
+    (as :func:`endings` finds it) must fall on a strong position and everything after it on weak
+    ones: "away" ends ``WS``, "morning" a feminine ``SW``; "royalty" (``100``) never ends a line,
+    its "-ty" would carry the rhyme on a promoted syllable."""
+    if len(pattern) != len(tail):
+        return False
+    stressed = [i for i, s in enumerate(pattern) if s == "1"] or [i for i, s in enumerate(pattern) if s == "2"] \
+        or [len(pattern) - 1]
+    at = stressed[-1]
+    return tail[at] == "S" and all(p == "W" for p in tail[at + 1:]) and \
+        not any(s == "1" and tail[i] == "W" for i, s in enumerate(pattern) if len(pattern) > 1)
 
 
 def strong_mask(pattern: str) -> int:

@@ -65,10 +65,8 @@ def _prime_scans(prime: str, templates: tuple[str, ...]) -> bool:
 
 
 #: Words a title should not end on (it would stop mid-phrase: "This arms and").
-_OPEN_WORDS = set("""a an the and or but nor for so yet of to in on at by with from as than that
-this these those my thy your his her its our their thine mine is are was were be am do does did
-have hath has had shall will would should can could may might must not no if when while where
-which who whom whose what i me we us he him she they them you thee thou o""".split())
+_OPEN_WORDS = english.FUNCTION_WORDS | {"not", "no", "i", "thine", "mine", "me", "we", "us", "he", "him", "she",
+                                       "they", "them", "you", "thee", "thou"}
 _LEADING = {"and", "but", "or", "nor", "for", "so", "yet", "then"}
 
 
