@@ -136,7 +136,7 @@ class EnglishTables:
 
     def fills(self, word: str, tail: str) -> bool:
         """May ``word`` end a line on the positions ``tail`` (english.ends_line)?"""
-        return any(english.ends_line(p, tail) for p in english.stress_patterns(word))
+        return any(english.ends_line(p, tail) for p in english.stress_patterns(word)[:1])
 
 
 _TABLES: dict[tuple[str, str], EnglishTables] = {}

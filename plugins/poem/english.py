@@ -6,7 +6,8 @@ slant rhymes, and the lexicon decoding may write.
 * **True rhyme** (perfect rhyme): the last stressed vowel (the primary stress, "1") and every sound
   after it are the same ("day"/"away", "morning"/"warning"), and the sounds before that vowel are
   not (so "light"/"delight" and "sea"/"see" are identical sounds, not rhymes). A word never rhymes
-  with itself. Any pronunciation of either word may make the rhyme ("wind" can rhyme with "mind").
+  with itself. A word rhymes by its first (most common) pronunciation in the dictionary; the
+  others include dialect readings ("good" as G IH1 D, which would rhyme it with "hid").
 * **Slant rhyme** (``rhyme=slant``): a true rhyme, or the same vowels after the stress with
   different consonants (assonance: "time"/"mine"), or the same consonants with different vowels
   (consonance: "bent"/"bant"), the same number of syllables either way.
@@ -176,8 +177,9 @@ def _ending(phones: list[str]) -> Ending | None:
 
 @functools.lru_cache(maxsize=100_000)
 def endings(word: str) -> tuple[Ending, ...]:
-    """The rhyme of each pronunciation of a word; () when the dictionary does not know it."""
-    found = (_ending(p) for p in _prons(word))
+    """The rhyme of a word by its first pronunciation; () when the dictionary does not know it."""
+    prons = _prons(word)[:1]  # the first (most common) only: the others admit "good" as G IH1 D
+    found = (_ending(p) for p in prons)
     return tuple(dict.fromkeys(e for e in found if e))
 
 
