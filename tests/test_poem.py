@@ -77,12 +77,14 @@ def test_rhymes_by_pronunciation():
     assert english.rhymes("day", "away")
     assert english.rhymes("light", "bright")
     assert english.rhymes("morning", "warning")  # the unstressed syllable after the stress rhymes too
+    assert english.rhymes("bright", "night") and english.rhymes("compare", "air")
     assert not english.rhymes("day", "die")
     assert not english.rhymes("day", "day")  # the same word is not a rhyme
     assert not english.rhymes("zorblaxia", "day")  # unknown words never promise a rhyme
 
 
-@pytest.mark.parametrize("a, b", [("he", "thirty"), ("he", "company"), ("light", "delight"), ("sea", "see")])
+@pytest.mark.parametrize("a, b", [("he", "thirty"), ("he", "company"), ("light", "delight"), ("sea", "see"),
+                                  ("himself", "yourself"), ("good", "hid")])
 def test_weak_and_identical_rhymes_are_refused(a, b):
     """he/thirty and he/company share only an unstressed or secondary-stressed vowel; light/delight
     and sea/see are the same sounds, not rhymes."""

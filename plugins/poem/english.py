@@ -162,6 +162,19 @@ class Ending:
         return tuple(p for p in self.rime if p[0] not in "AEIOU")
 
 
+_ONSETS = {tuple(o.split()) for o in """P L|P R|B L|B R|T R|D R|K L|K R|G L|G R|F L|F R|TH R|SH R|T W|D W|K W|G W|S W|TH W
+S P|S T|S K|S M|S N|S L|S F|P Y|B Y|K Y|F Y|M Y|HH Y|V Y|S P R|S T R|S K R|S P L|S K W|S K L|S P Y|S K Y""".replace("\n", "|").split("|")}
+
+
+def _onset(cluster: tuple[str, ...]) -> tuple[str, ...]:
+    """The consonants of ``cluster`` that begin the next syllable: the longest legal English onset
+    at its end ("himself": M S -> S, so himself/yourself are the same -self; "bright": B R)."""
+    for size in (3, 2):
+        if len(cluster) >= size and cluster[-size:] in _ONSETS:
+            return cluster[-size:]
+    return cluster[-1:] if cluster and cluster[-1] != "NG" else ()
+
+
 def _ending(phones: list[str]) -> Ending | None:
     vowels = [i for i, p in enumerate(phones) if p[-1].isdigit()]
     if not vowels:
@@ -172,7 +185,7 @@ def _ending(phones: list[str]) -> Ending | None:
     before = [i for i in vowels if i < start]
     onset_from = before[-1] + 1 if before else 0
     strip = lambda seq: tuple(p.rstrip("012") for p in seq)  # noqa: E731
-    return Ending(strip(phones[start:]), strip(phones[onset_from:start]))
+    return Ending(strip(phones[start:]), _onset(strip(phones[onset_from:start])))
 
 
 @functools.lru_cache(maxsize=100_000)
