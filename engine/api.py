@@ -104,6 +104,7 @@ class Engine:
         generator = self.get("generator", name)
         assert isinstance(generator, Generator)
         values = resolve(generator.params, params, name)
+        generator.check(values)
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise MuseError(f"n must be a whole number of at least 1, got {n!r}")
         base = new_seed() if seed is None else check_seed(seed, n)
@@ -133,6 +134,7 @@ class Engine:
         component = self.get(kind, name)
         component.check_inputs([type(w) for w in works])
         values = resolve(component.params, dict(params or {}), name)
+        component.check(values)
         seed = new_seed() if seed is None else check_seed(seed)
         context = Context(self, component, replay)
         with calling(context):

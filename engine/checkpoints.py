@@ -73,6 +73,26 @@ def _range(low: float | None, high: float | None) -> str:
            f"{'' if high is None else int(high) if float(high).is_integer() else high}"
 
 
+#: The format every Muse checkpoint's header names.
+FORMAT = "muse-checkpoint-1"
+
+
+def read_header(path: Path | str) -> dict[str, Any]:
+    """A checkpoint's ``model``, ``config`` and ``info`` from its header alone: no tensor is read
+    and torch is not imported (numpy framework), so a parameter can be checked against it first."""
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise BadInput(f"{path}: no such checkpoint file")
+    try:
+        with safe_open(str(path), framework="numpy") as handle:
+            raw = handle.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as error:
+        raise BadInput(f"{path}: not a safetensors checkpoint ({error})") from None
+    return parse_metadata(raw, path, FORMAT)
+
+
 def parse_metadata(raw: Mapping[str, str], path: Path | str, format_name: str) -> dict[str, Any]:
     """The ``model``, ``config`` (a mapping) and ``info`` (a mapping) of a raw safetensors header."""
     if raw.get("format") != format_name:

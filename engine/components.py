@@ -57,6 +57,12 @@ class Component:
             got = ", ".join(t.kind for t in types) or "nothing"
             raise MuseError(f"{self.kind} {self.name!r} takes ({wanted}), got ({got})")
 
+    def check(self, params: dict[str, Any]) -> None:
+        """Refuse, with a ParamError, resolved parameters that are wrong together or against the
+        chosen model (``label=hat`` for a checkpoint without hats) before any heavy work: the
+        engine calls it right after resolving, and the studio when it validates a form. It must
+        stay cheap (read a checkpoint's header, not its tensors); the default accepts all."""
+
     def call(self, works: Sequence[Work], params: dict[str, Any], seed: int) -> Work:
         """Do the component's one job on checked inputs and parameters: the engine's only dispatch
         from a kind to its method (``generate``, ``stylize``, ``compose``)."""

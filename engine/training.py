@@ -34,12 +34,11 @@ from tqdm import tqdm
 
 from .components import TrainJob
 from .distributed import World, agree, average_gradients_before_step, broadcast_modules, current_world, init_process_group
-from .checkpoints import Field, is_dry_run_checkpoint, parse_metadata, validate_config
+from .checkpoints import FORMAT, Field, is_dry_run_checkpoint, read_header, validate_config
 from .errors import BadInput
 from .io import atomic_path, file_sha256, resume_path
 from .training_params import COMMON, common_train_params  # noqa: F401  (the kit's shared parameters)
 
-FORMAT = "muse-checkpoint-1"
 
 
 # -- seeding and threads -----------------------------------------------------------------------
@@ -107,19 +106,8 @@ def save_checkpoint(path: Path | str, tensors: Mapping[str, torch.Tensor], *, mo
     return path
 
 
-def read_metadata(path: Path | str) -> dict[str, Any]:
-    """A checkpoint's metadata without loading its tensors."""
-    from safetensors import safe_open
-
-    path = Path(path)
-    if not path.is_file():
-        raise BadInput(f"{path}: no such checkpoint file")
-    try:
-        with safe_open(str(path), framework="pt") as handle:
-            raw = handle.metadata() or {}
-    except (SafetensorError, OSError, ValueError) as error:
-        raise BadInput(f"{path}: not a safetensors checkpoint ({error})") from None
-    return parse_metadata(raw, path, FORMAT)
+#: The training kit's documented name for reading a checkpoint's header (torch-free).
+read_metadata = read_header
 
 
 def load_checkpoint(path: Path | str, *, model: str, config: Mapping[str, Any] | None = None,

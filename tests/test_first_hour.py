@@ -142,3 +142,24 @@ def test_demo_gives_stylizers_one_plain_work_of_the_generator_they_name():
         assert source["component"] == "gan" and source["params"]["grid"] == 0 and source["params"]["interpolate"] == 0
     label = steps["classifier"].make([])
     assert len(label.lines) == 3 and float(label.lines[0].split()[-1]) > 0.5
+
+
+def test_unknown_label_is_refused_from_the_checkpoint_header_before_torch_loads():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from engine import Engine, MuseError\n"
+        "eng = Engine()\n"
+        "for name in ('gan', 'vae'):\n"
+        "    try:\n"
+        "        eng.generate(name, label='hatt')\n"
+        "    except MuseError as error:\n"
+        "        print(error)\n"
+        "print('torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0].startswith("unknown label of gan: 'hatt'; valid: ankle boot")
+    assert out[1].startswith("unknown label of vae: 'hatt'")
+    assert out[2] == "False"

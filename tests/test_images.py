@@ -11,7 +11,8 @@ import torch
 from engine import BadInput, ParamError, UnknownName
 from plugins.imagekit.data import FASHION_CLASSES, load_images, write_idx
 from plugins.imagekit.fid import frechet_distance
-from plugins.imagekit.sampling import resolve_label, slerp, tile
+from plugins.imagekit.labels import resolve_label
+from plugins.imagekit.sampling import slerp, tile
 
 
 def make_idx(folder, count=128, classes=3, seed=0):

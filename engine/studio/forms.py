@@ -152,8 +152,8 @@ def validate(component: Component, form: Mapping[str, Any], seed: Any = None, co
             errors[key] = str(error)
     if not errors:
         try:  # all together: a component's own cross-field checks run here, as in the CLI
-            resolve(component.params, values, owner)
-        except ParamError as error:
+            component.check(resolve(component.params, values, owner))
+        except MuseError as error:
             errors["_"] = str(error)
     number = 1
     if count not in (None, ""):

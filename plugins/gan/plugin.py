@@ -54,18 +54,25 @@ class GanGenerator(Generator):
 
         return load_gan(shipped_model(value, WEIGHTS, self.name))
 
-    def generate(self, params: dict[str, Any], seed: int) -> Image:
-        import torch
+    def check(self, params: dict[str, Any]) -> None:
+        from engine.io import shipped_model
+        from plugins.imagekit.labels import checkpoint_classes, resolve_label
 
-        from plugins.imagekit.sampling import resolve_label, sample_sheet, layout, slerp, to_hwc
-
-        gan = self._model(params["model"])
-        label = resolve_label(params["label"], gan.classes, self.name)
-        meta = {"checkpoint": gan.sha256}
         if params["grid"] and params["interpolate"]:
             raise ParamError("gan: give grid or interpolate, not both")
         if params["interpolate"] == 1:
             raise ParamError("gan: interpolate needs at least 2 frames")
+        resolve_label(params["label"], checkpoint_classes(shipped_model(params["model"], WEIGHTS, self.name)), self.name)
+
+    def generate(self, params: dict[str, Any], seed: int) -> Image:
+        import torch
+
+        from plugins.imagekit.labels import resolve_label
+        from plugins.imagekit.sampling import sample_sheet, layout, slerp, to_hwc
+
+        gan = self._model(params["model"])
+        label = resolve_label(params["label"], gan.classes, self.name)
+        meta = {"checkpoint": gan.sha256}
         if params["interpolate"]:
             latents, labels = gan.seeds([seed, seed + 1], label, params["truncation"])
             path = slerp(latents[0], latents[1], params["interpolate"])

@@ -2,36 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Callable, Sequence
 
 import numpy as np
 import torch
 
-from engine import Image, ParamError, UnknownName
-
-
-def _plain(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-def resolve_label(value: str | None, classes: Sequence[str], owner: str) -> int | None:
-    """A ``label`` parameter (a class name, a part of one such as ``top``, or an index) as an index."""
-    if value is None or value == "":
-        return None
-    if not classes:
-        raise ParamError(f"{owner}: label={value!r} given, but this model was trained without labels")
-    text = str(value).strip()
-    if text.isdigit():
-        index = int(text)
-        if index < len(classes):
-            return index
-        raise ParamError(f"{owner}: label={index} is out of range; valid: 0..{len(classes) - 1} or a name")
-    wanted = _plain(text)
-    for index, name in enumerate(classes):
-        if wanted == _plain(name) or wanted in (_plain(part) for part in name.split("/")):
-            return index
-    raise UnknownName(f"label of {owner}:", text, classes)
+from engine import Image
 
 
 def seeded_latent(seed: int, size: int, classes: int) -> tuple[torch.Tensor, int]:

@@ -29,6 +29,14 @@ def _load(value: str, component: str):
     return load_vae(shipped_model(value, WEIGHTS, component))
 
 
+def _check_label(value: str | None, model: str, component: str) -> None:
+    """A label the checkpoint's classes lack is refused from its header, before torch loads."""
+    from engine.io import shipped_model
+    from plugins.imagekit.labels import checkpoint_classes, resolve_label
+
+    resolve_label(value, checkpoint_classes(shipped_model(model, WEIGHTS, component)), component)
+
+
 def _read_picture(path: Path, size: int, channels: int):
     """An image file as a ``(1, C, H, W)`` uint8 tensor at the model's size."""
     import torch
@@ -78,12 +86,7 @@ class VaeGenerator(Generator):
     )
     demo_params = [{"grid": 6}, {"label": "bag", "interpolate": 8}]
 
-    def generate(self, params: dict[str, Any], seed: int) -> Image:
-        from plugins.imagekit.sampling import layout, resolve_label, sample_sheet, to_hwc
-
-        vae = _load(params["model"], self.name)
-        label = resolve_label(params["label"], vae.classes, self.name)
-        meta = {"checkpoint": vae.sha256}
+    def check(self, params: dict[str, Any]) -> None:
         if params["grid"] and params["interpolate"]:
             raise ParamError("vae: give grid or interpolate, not both")
         if (params["start"] is None) != (params["end"] is None):
@@ -92,6 +95,15 @@ class VaeGenerator(Generator):
             raise ParamError("vae: start/end images need interpolate=N frames")
         if params["interpolate"] == 1:
             raise ParamError("vae: interpolate needs at least 2 frames")
+        _check_label(params["label"], params["model"], self.name)
+
+    def generate(self, params: dict[str, Any], seed: int) -> Image:
+        from plugins.imagekit.labels import resolve_label
+        from plugins.imagekit.sampling import layout, sample_sheet, to_hwc
+
+        vae = _load(params["model"], self.name)
+        label = resolve_label(params["label"], vae.classes, self.name)
+        meta = {"checkpoint": vae.sha256}
         if params["interpolate"]:
             frames = self._walk(vae, params, seed, label)
             return layout(to_hwc(frames), animate=params["animate"], columns=len(frames), meta=meta)
@@ -144,11 +156,15 @@ class VaeReconstruct(Stylizer):
     params = (MODEL, LABEL)
     demo_inputs = ("gan",)
 
+    def check(self, params: dict[str, Any]) -> None:
+        _check_label(params["label"], params["model"], self.name)
+
     def stylize(self, work: Image, params: dict[str, Any], seed: int) -> Image:
         import torch
 
         from plugins.imagekit.data import conform, ImageSet
-        from plugins.imagekit.sampling import resolve_label, to_hwc
+        from plugins.imagekit.labels import resolve_label
+        from plugins.imagekit.sampling import to_hwc
 
         vae = _load(params["model"], self.name)
         pixels = torch.from_numpy(work.pixels).permute(2, 0, 1).unsqueeze(0)
