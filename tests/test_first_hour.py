@@ -85,10 +85,15 @@ def test_style_prints_one_line_per_level_without_a_terminal(capsys):
     assert [l.split(" (")[0] for l in lines] == ["muse: style level 1/2", "muse: style level 2/2"]
 
 
-def test_bad_key_and_meter_are_refused_before_any_model_loads():
+def fresh_process_lines(code: str) -> list[str]:
+    """What ``code`` prints in a new interpreter: the only way to see whether it imported torch."""
     import subprocess
     import sys
 
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+
+
+def test_bad_key_and_meter_are_refused_before_any_model_loads():
     code = (
         "import sys\n"
         "from engine import Engine, ParamError\n"
@@ -100,16 +105,13 @@ def test_bad_key_and_meter_are_refused_before_any_model_loads():
         "        print(error)\n"
         "print('torch' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    out = fresh_process_lines(code)
     assert out[0].startswith("melody: key='X minor' is not a key")
     assert out[1].startswith("melody: time_signature='5/9'")
     assert out[2] == "False"
 
 
 def test_missing_style_image_is_refused_before_torch_loads(tmp_path):
-    import subprocess
-    import sys
-
     from PIL import Image as PILImage
 
     content = tmp_path / "c.png"
@@ -125,7 +127,7 @@ def test_missing_style_image_is_refused_before_torch_loads(tmp_path):
         "    print(error)\n"
         "print('torch' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    out = fresh_process_lines(code)
     assert out == [f"{tmp_path / 'nowhere.jpg'}: no such style image", "False"]
 
 
@@ -145,9 +147,6 @@ def test_demo_gives_stylizers_one_plain_work_of_the_generator_they_name():
 
 
 def test_unknown_label_is_refused_from_the_checkpoint_header_before_torch_loads():
-    import subprocess
-    import sys
-
     code = (
         "import sys\n"
         "from engine import Engine, MuseError\n"
@@ -159,7 +158,7 @@ def test_unknown_label_is_refused_from_the_checkpoint_header_before_torch_loads(
         "        print(error)\n"
         "print('torch' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    out = fresh_process_lines(code)
     assert out[0].startswith("unknown label of gan: 'hatt'; valid: ankle boot")
     assert out[1].startswith("unknown label of vae: 'hatt'")
     assert out[2] == "False"
