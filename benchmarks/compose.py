@@ -80,9 +80,9 @@ def human_root(notes: list[Note], start: float, end: float) -> int | None:
             weights[note.pitch % 12] += overlap
     if not any(weights):
         return None
-    best = max(((sum(weights[(root + i) % 12] for i in shape) - 0.5 * sum(
+    best = max((sum(weights[(root + i) % 12] for i in shape) - 0.5 * sum(
         w for pc, w in enumerate(weights) if (pc - root) % 12 not in shape), root)
-        for root in range(12) for shape in TEMPLATES.values()))
+        for root in range(12) for shape in TEMPLATES.values())
     return best[1]
 
 

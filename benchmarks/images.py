@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -93,18 +93,26 @@ def gan_numbers(images: torch.Tensor, labels: torch.Tensor, steps: int) -> dict[
         real, y = batches(images, labels, i)
         fake = ours_g(torch.randn(BATCH, latent), y)
         d_loss = F.relu(1 - ours_d(real, y)).mean() + F.relu(1 + ours_d(fake.detach(), y)).mean()
-        opt_d.zero_grad(); d_loss.backward(); opt_d.step()
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
         g_loss = -ours_d(fake, y).mean()
-        opt_g.zero_grad(); g_loss.backward(); opt_g.step()
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
 
     def theirs_train(i: int) -> None:
         real, _ = batches(big, labels, i)
         fake = theirs_g(torch.randn(BATCH, 100, 1, 1))
         ones, zeros = torch.ones(BATCH, 1), torch.zeros(BATCH, 1)
         d_loss = F.binary_cross_entropy(theirs_d(real), ones) + F.binary_cross_entropy(theirs_d(fake.detach()), zeros)
-        their_d.zero_grad(); d_loss.backward(); their_d.step()
+        their_d.zero_grad()
+        d_loss.backward()
+        their_d.step()
         g_loss = F.binary_cross_entropy(theirs_d(fake), ones)
-        their_g.zero_grad(); g_loss.backward(); their_g.step()
+        their_g.zero_grad()
+        g_loss.backward()
+        their_g.step()
 
     opt_g, opt_d = torch.optim.Adam(ours_g.parameters(), 2e-4, betas=(0.5, 0.999)), torch.optim.Adam(ours_d.parameters(), 2e-4, betas=(0.5, 0.999))
     their_g, their_d = torch.optim.Adam(theirs_g.parameters(), 2e-4, betas=(0.5, 0.999)), torch.optim.Adam(theirs_d.parameters(), 2e-4, betas=(0.5, 0.999))
@@ -130,13 +138,17 @@ def vae_numbers(images: torch.Tensor, labels: torch.Tensor, steps: int) -> dict[
         x, y = batches(unit, labels, i)
         nll, kl = elbo_terms(ours, x, y)
         loss = (nll + kl).mean()
-        opt_ours.zero_grad(); loss.backward(); opt_ours.step()
+        opt_ours.zero_grad()
+        loss.backward()
+        opt_ours.step()
 
     def theirs_train(i: int) -> None:
         x, _ = batches(unit, labels, i)
         recon, mu, logvar = theirs(x)
         loss = F.binary_cross_entropy(recon, x.view(-1, 784), reduction="sum") - 0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
-        opt_theirs.zero_grad(); loss.backward(); opt_theirs.step()
+        opt_theirs.zero_grad()
+        loss.backward()
+        opt_theirs.step()
 
     train_ours, train_theirs = rate(ours_train, steps), rate(theirs_train, steps)
     with torch.no_grad():

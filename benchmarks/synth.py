@@ -15,7 +15,7 @@ import argparse
 import random
 import time
 import tracemalloc
-from typing import Callable
+from collections.abc import Callable
 
 from engine import Note, Score, Track
 

@@ -14,7 +14,8 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Generic, Mapping, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Mapping, Sequence
 
 from .errors import BadInput
 

@@ -17,7 +17,8 @@ import contextvars
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Iterator, Sequence
 
 from .errors import MuseError
 from .params import Param
@@ -69,7 +70,7 @@ class Component:
         raise MuseError(f"{self.kind} {self.name!r} makes no works")
 
     @property
-    def context(self) -> "Context":
+    def context(self) -> Context:
         """The engine call in progress: :class:`Context`. Only during ``generate``, ``stylize`` or
         ``compose`` as the engine calls them."""
         current = _CURRENT.get()
@@ -81,7 +82,7 @@ class Component:
     def trainable(self) -> bool:
         return bool(self.train_params)
 
-    def train(self, job: "TrainJob") -> dict[str, Any]:
+    def train(self, job: TrainJob) -> dict[str, Any]:
         """Train on ``job.data`` and write ``job.out``; return a summary (steps, metrics, files)."""
         raise NotImplementedError(f"{self.name} cannot be trained")
 
@@ -201,7 +202,7 @@ class Context:
     the rebuilt input instead of asking the generator again.
     """
 
-    def __init__(self, engine: "Engine", component: Component, replay: Sequence[Work] = ()):
+    def __init__(self, engine: Engine, component: Component, replay: Sequence[Work] = ()):
         self.engine = engine
         self.component = component
         #: Works made on the way, in order; the engine appends them to the work's inputs.

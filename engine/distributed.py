@@ -26,7 +26,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
 
 if TYPE_CHECKING:
     import click
@@ -74,7 +75,7 @@ def init_process_group(world: World) -> None:
     dist.init_process_group(backend=backend, rank=world.rank, world_size=world.size)
 
 
-def broadcast_modules(modules: Iterable["torch.nn.Module"]) -> None:  # noqa: F821
+def broadcast_modules(modules: Iterable[torch.nn.Module]) -> None:  # noqa: F821
     """Give every rank rank 0's parameters and buffers."""
     import torch.distributed as dist
 
@@ -83,7 +84,7 @@ def broadcast_modules(modules: Iterable["torch.nn.Module"]) -> None:  # noqa: F8
             dist.broadcast(tensor.data, src=0)
 
 
-def average_gradients_before_step(optimizer: "torch.optim.Optimizer", world: World) -> None:  # noqa: F821
+def average_gradients_before_step(optimizer: torch.optim.Optimizer, world: World) -> None:  # noqa: F821
     """Register a step pre-hook that averages this optimizer's gradients over the ranks."""
     import torch
     import torch.distributed as dist
@@ -127,7 +128,7 @@ LAUNCH_OPTIONS = ("nproc", "nnodes", "node_rank", "master_addr", "master_port")
 ERROR_FOLDER = "MUSE_RANK_ERRORS"
 
 
-def rank_argv(ctx: "click.Context") -> list[str]:
+def rank_argv(ctx: click.Context) -> list[str]:
     """The `muse` arguments each rank runs: the command path and every option the user gave, as
     click parsed them (so in-process and console invocations agree), less the launch options."""
     from click.core import ParameterSource
@@ -150,7 +151,7 @@ def rank_argv(ctx: "click.Context") -> list[str]:
     return words
 
 
-def _as_words(param: "click.Parameter", value: object) -> list[str]:
+def _as_words(param: click.Parameter, value: object) -> list[str]:
     import click
 
     if not isinstance(param, click.Option):

@@ -11,10 +11,11 @@ pickling it), so every subclass pickles with its message and attributes intact, 
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 
-def _rebuild(cls: type, args: tuple, state: dict[str, Any]) -> "MuseError":
+def _rebuild(cls: type, args: tuple, state: dict[str, Any]) -> MuseError:
     error = cls.__new__(cls)
     error.args = args
     error.__dict__.update(state)

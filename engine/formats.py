@@ -224,7 +224,7 @@ class GifRenderer(PillowRenderer):
 
 
 # -- scores ------------------------------------------------------------------------------------
-def score_to_midi(score: Score, resolution: int = 480) -> "pretty_midi.PrettyMIDI":
+def score_to_midi(score: Score, resolution: int = 480) -> pretty_midi.PrettyMIDI:
     """``score`` as a PrettyMIDI object; its provenance goes into a ``muse:`` text event."""
     import pretty_midi
 
@@ -245,7 +245,7 @@ def score_to_midi(score: Score, resolution: int = 480) -> "pretty_midi.PrettyMID
     return midi
 
 
-def score_from_midi(midi: "pretty_midi.PrettyMIDI", cls: type[Score] = Score) -> Score:
+def score_from_midi(midi: pretty_midi.PrettyMIDI, cls: type[Score] = Score) -> Score:
     """A Score from PrettyMIDI; the first tempo, meter and key are kept, times stay exact; a
     ``muse:`` text event that is not provenance JSON (someone else's) gives no provenance."""
     _, tempi = midi.get_tempo_changes()

@@ -16,7 +16,7 @@ import errno
 import os
 import re
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from .errors import BadInput, MuseError, OutputExists
 

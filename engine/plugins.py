@@ -24,7 +24,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 import pluggy
 
@@ -190,7 +191,7 @@ def _identify(plugin: object, entries: Callable[[], list[EntryPoint]]) -> tuple[
 
 
 def _rebuild_host(entries: list[tuple[str, str, str, object]], failed: list[PluginInfo],
-                  notices: list[str]) -> "PluginHost":
+                  notices: list[str]) -> PluginHost:
     host = PluginHost(())
     for name, version, source, ref in entries:
         plugin = importlib.import_module(ref) if isinstance(ref, str) else ref

@@ -15,11 +15,12 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Union
+from typing import Any
+from collections.abc import Iterator
 
 from .errors import MuseError
 
-Scalar = Union[str, int, float, bool, None]
+Scalar = str | int | float | bool | None
 KINDS = ("generator", "stylizer", "composer")
 #: Keys that mark a dict as Muse provenance (a made work, or a file it was made from).
 MARKERS = ("component", "kind", "source")
@@ -68,7 +69,7 @@ class Made:
     package: str | None
     params: dict[str, Scalar]
     seed: int
-    inputs: tuple["Node", ...]
+    inputs: tuple[Node, ...]
     checkpoint: str | None
     files: tuple[FilePass, ...]
     meta: dict[str, Any]
@@ -77,11 +78,11 @@ class Made:
     made_inputs: int = 0
 
     @property
-    def given(self) -> tuple["Node", ...]:
+    def given(self) -> tuple[Node, ...]:
         return self.inputs[:len(self.inputs) - self.made_inputs]
 
     @property
-    def made(self) -> tuple["Node", ...]:
+    def made(self) -> tuple[Node, ...]:
         return self.inputs[len(self.inputs) - self.made_inputs:]
 
     @property
@@ -99,7 +100,7 @@ class Made:
         return text
 
 
-Node = Union[Made, SourceFile]
+Node = Made | SourceFile
 
 
 def has_provenance(meta: Any) -> bool:
@@ -263,7 +264,7 @@ class Trust:
     roots: tuple[Path, ...]
 
     @classmethod
-    def for_work(cls, path: Path | str, allow: tuple[Path | str, ...] = ()) -> "Trust":
+    def for_work(cls, path: Path | str, allow: tuple[Path | str, ...] = ()) -> Trust:
         own = Path(path).expanduser().resolve().parent
         return cls(tuple(dict.fromkeys([own, *(Path(p).expanduser().resolve() for p in allow)])))
 

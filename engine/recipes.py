@@ -28,7 +28,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from .api import Engine
 from .components import Renderer
@@ -66,7 +67,7 @@ class Recipe:
     steps: list[Step]
 
     @classmethod
-    def load(cls, path: Path | str, seed: int | None = None) -> "Recipe":
+    def load(cls, path: Path | str, seed: int | None = None) -> Recipe:
         import tomllib
 
         path = Path(path)

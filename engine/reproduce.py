@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .api import Engine
 
 
-def reproduce(engine: "Engine", path: Path | str, allow: tuple[Path | str, ...] = ()) -> Reproduction:
+def reproduce(engine: Engine, path: Path | str, allow: tuple[Path | str, ...] = ()) -> Reproduction:
     path = Path(path)
     original = engine._read(path)
     top = parse(original.meta, str(path))
@@ -47,7 +47,7 @@ def reproduce(engine: "Engine", path: Path | str, allow: tuple[Path | str, ...] 
     return Reproduction(original, remade, how is None, detail)
 
 
-def rebuild(engine: "Engine", meta: Any, allow: tuple[Path | str, ...] = (), where: str = "provenance") -> Work:
+def rebuild(engine: Engine, meta: Any, allow: tuple[Path | str, ...] = (), where: str = "provenance") -> Work:
     """A work remade from provenance ``meta``, through every file format it went through; files
     it names are read from ``allow`` only (nothing, when empty: a generator chain needs none)."""
     top = parse(meta, where)
@@ -61,7 +61,7 @@ def rebuild(engine: "Engine", meta: Any, allow: tuple[Path | str, ...] = (), whe
 class _Builder:
     """Rebuilds the nodes of one provenance tree (``top``), checking each against ``trust``."""
 
-    def __init__(self, engine: "Engine", trust: Trust, where: str, top: Node):
+    def __init__(self, engine: Engine, trust: Trust, where: str, top: Node):
         self.engine, self.trust, self.where, self._top = engine, trust, where, top
 
     def build(self, node: Node, at: tuple[int, ...], passes: tuple[FilePass, ...] | None = None) -> Work:
@@ -109,7 +109,7 @@ class _Builder:
         return kept
 
 
-def _through_file(engine: "Engine", work: Work, suffix: str, params: dict[str, Any]) -> Work:
+def _through_file(engine: Engine, work: Work, suffix: str, params: dict[str, Any]) -> Work:
     """``work`` as a file of type ``suffix`` gives it back (lossy formats, MIDI ticks, synthesis)."""
     import tempfile  # not at import time: `muse --help` loads this module
 
@@ -117,7 +117,7 @@ def _through_file(engine: "Engine", work: Work, suffix: str, params: dict[str, A
         return engine.load(engine.render(work, Path(folder) / f"work{suffix}", **params))
 
 
-def _missing(engine: "Engine", top: Node) -> str:
+def _missing(engine: Engine, top: Node) -> str:
     """Which component of the chain is not installed, with the plugin and package that made it."""
     for at, node in nodes(top):
         if isinstance(node, Made) and node.component not in engine.host.components.get(node.kind, {}):

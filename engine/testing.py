@@ -29,7 +29,8 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
 
 from .api import Engine
 from .components import Component, Composer, Generator, Renderer, Stylizer
@@ -65,7 +66,7 @@ def make_engine(*plugins: ModuleType | object | str, renderers: bool = True, str
             loaded.insert(0, builtin)
     engine = Engine(plugins=loaded)
     if strict:
-        engine.host.components  # calls the registration hooks
+        _ = engine.host.components  # calls the registration hooks
         if engine.host.errors:
             raise PluginError("; ".join(engine.host.errors))
     return engine
@@ -236,7 +237,7 @@ def _make(engine: Engine, component: Component, params: dict[str, Any], seed: in
 
 def _check_type_and_meta(engine: Engine, component: Component, work: Work, given: dict[str, Any], seed: int,
                          report: Conformance) -> None:
-    declared = getattr(component, "output")
+    declared = component.output
     if not isinstance(work, declared):
         raise _fail(component, f"returned a {type(work).__name__}, not the declared {declared.__name__}")
     meta = work.meta

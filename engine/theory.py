@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
 
 from .errors import ParamError
 
@@ -59,7 +60,7 @@ class Key:
         return self.tonic + (12 if self.minor else 0)
 
     @classmethod
-    def from_midi_number(cls, number: int) -> "Key":
+    def from_midi_number(cls, number: int) -> Key:
         return cls(number % 12, MINOR if number >= 12 else MAJOR)
 
     @property
@@ -98,7 +99,7 @@ def pitch_class_histogram(pitches: Iterable[int], weights: Iterable[float]) -> l
     return totals
 
 
-def pitch_class_durations(notes: Iterable["Note"]) -> list[float]:
+def pitch_class_durations(notes: Iterable[Note]) -> list[float]:
     """Seconds a score's notes spend on each pitch class; a very short note still counts 0.05 s."""
     notes = list(notes)
     return pitch_class_histogram((note.pitch for note in notes), (max(note.duration, 0.05) for note in notes))

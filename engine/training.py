@@ -24,7 +24,8 @@ import sys
 import time
 from dataclasses import InitVar, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -238,7 +239,7 @@ def optimizer_steps(batches: int, steps_per_epoch: int, ranks: int) -> int:
 class _Progress:
     """The progress bar (rank 0 only), running loss averages between checkpoints, throughput."""
 
-    def __init__(self, trainer: "Trainer"):
+    def __init__(self, trainer: Trainer):
         self.ranks = trainer.world.size
         self.bar = tqdm(total=trainer.total_batches, initial=min(trainer.position, trainer.total_batches),
                         desc=f"train {trainer.model}", unit="batch",
@@ -249,7 +250,7 @@ class _Progress:
         self.examples = 0
         self.started = time.perf_counter()
 
-    def __enter__(self) -> "_Progress":
+    def __enter__(self) -> _Progress:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -475,7 +476,8 @@ class Trainer:
         count = min((spe - offset) // ranks, -(-(self.total_batches - self.position) // ranks))
         first = offset + self.world.rank
         taken = 0
-        for taken, batch in enumerate(itertools.islice(batches(epoch), first, first + count * ranks, ranks), 1):
+        for batch in itertools.islice(batches(epoch), first, first + count * ranks, ranks):
+            taken += 1
             yield batch
         if taken < count and not self._stop_requested:
             raise RuntimeError(f"{self.model}: batches({epoch}) gave fewer than steps_per_epoch={spe} batches")

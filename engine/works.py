@@ -34,7 +34,7 @@ class Work:
     kind: ClassVar[str] = "work"
     default_suffix: ClassVar[str] = ""
 
-    def same_content(self, other: "Work") -> bool:
+    def same_content(self, other: Work) -> bool:
         """True when ``other`` holds the same art (meta is ignored)."""
         raise NotImplementedError
 
@@ -46,7 +46,7 @@ class Image(Work):
     ``frames`` holds further frames of an animation (same shape), written to GIF/WebP.
     """
 
-    pixels: "np.ndarray"
+    pixels: np.ndarray
     frames: tuple = ()
     meta: dict = field(default_factory=dict)
 
@@ -78,7 +78,7 @@ class Image(Work):
     def channels(self) -> int:
         return int(self.pixels.shape[2])
 
-    def to_pil(self, frame: "np.ndarray | None" = None):
+    def to_pil(self, frame: np.ndarray | None = None):
         from PIL import Image as PILImage
 
         pixels = self.pixels if frame is None else frame
@@ -86,7 +86,7 @@ class Image(Work):
         return PILImage.fromarray(pixels[:, :, 0] if mode == "L" else pixels, mode)
 
     @classmethod
-    def from_pil(cls, picture, meta: dict | None = None) -> "Image":
+    def from_pil(cls, picture, meta: dict | None = None) -> Image:
         """An Image from a Pillow image; palette and other modes become RGB(A) or L."""
         import numpy as np
 
@@ -186,14 +186,14 @@ class Score(Work):
         """All notes of all pitched tracks, by onset."""
         return sorted((n for t in self.tracks if not t.is_drum for n in t.notes), key=lambda n: (n.start, n.pitch))
 
-    def to_midi(self, resolution: int = 480) -> "pretty_midi.PrettyMIDI":
+    def to_midi(self, resolution: int = 480) -> pretty_midi.PrettyMIDI:
         """This score as a PrettyMIDI object, provenance in a text event (:func:`engine.formats.score_to_midi`)."""
         from .formats import score_to_midi
 
         return score_to_midi(self, resolution)
 
     @classmethod
-    def from_midi(cls, midi: "pretty_midi.PrettyMIDI") -> "Score":
+    def from_midi(cls, midi: pretty_midi.PrettyMIDI) -> Score:
         """A Score from PrettyMIDI (:func:`engine.formats.score_from_midi`)."""
         from .formats import score_from_midi
 
@@ -227,7 +227,7 @@ class Score(Work):
 class Audio(Work):
     """Sound as float32 samples shaped ``(frames, channels)`` in -1..1, at ``rate`` Hz."""
 
-    samples: "np.ndarray"
+    samples: np.ndarray
     rate: int
     meta: dict = field(default_factory=dict)
 

@@ -98,7 +98,7 @@ def test_song_lyrics_are_lyric_events_on_note_onsets(eng, tmp_path):
     for lyric in midi.lyrics:
         assert np.abs(onsets - lyric.time).min() < 1e-3, lyric.text
     assert len(voice.notes) == sum(SYLLABLES)  # syllabic setting: one note per syllable
-    assert "".join(l.text for l in midi.lyrics[:3]) == "Thequi-et"
+    assert "".join(lyric.text for lyric in midi.lyrics[:3]) == "Thequi-et"
     names = [i.name for i in midi.instruments]
     assert names[:2] == ["voice", "bass"] and any(i.is_drum for i in midi.instruments)
 
@@ -120,7 +120,7 @@ def test_song_melisma_keeps_every_note(eng):
 
 def test_chinese_poem_is_one_syllable_per_character(eng):
     song = eng.compose("song", Text(JINGYESI), tune(), seed=1, accompaniment=False)
-    assert [l.text for l in song.lyrics] == [c for line in JINGYESI for c in line if c not in "，。"]
+    assert [lyric.text for lyric in song.lyrics] == [c for line in JINGYESI for c in line if c not in "，。"]
     assert song.meta["language"] == "zh"
 
 

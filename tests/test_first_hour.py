@@ -81,8 +81,8 @@ def test_style_prints_one_line_per_level_without_a_terminal(capsys):
 
     content, style = torch.rand(1, 3, 48, 48), torch.rand(1, 3, 48, 48)
     stylize_image(content, [style], [1.0], RandomEncoder(), Plan(size=48, steps=2, levels=2))
-    lines = [l for l in capsys.readouterr().err.splitlines() if l.startswith("muse: style level")]
-    assert [l.split(" (")[0] for l in lines] == ["muse: style level 1/2", "muse: style level 2/2"]
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("muse: style level")]
+    assert [line.split(" (")[0] for line in lines] == ["muse: style level 1/2", "muse: style level 2/2"]
 
 
 def fresh_process_lines(code: str) -> list[str]:

@@ -212,7 +212,7 @@ def test_context_records_what_a_component_makes_and_reproduce_replays_it(tmp_pat
     plugin, _ = _context_plugin()
     engine = make_engine(plugin)
     with pytest.raises(MuseError, match="only available while the engine calls"):
-        engine.get("composer", "pair").context
+        _ = engine.get("composer", "pair").context
     source = engine.generate("dots", seed=1)
     made = engine.compose("pair", source, seed=5)
     assert made.meta["made_inputs"] == 2

@@ -51,7 +51,7 @@ def shorten(line: str) -> str:
 def test_every_tour_line_is_a_muse_command():
     lines = tour_lines((ROOT / "README.md").read_text(encoding="utf-8"))
     assert len(lines) >= 20
-    assert all(line.startswith("muse ") for line in lines), [l for l in lines if not l.startswith("muse ")]
+    assert all(line.startswith("muse ") for line in lines), [line for line in lines if not line.startswith("muse ")]
     # Every shortening still applies to some line; a rule that matches nothing is stale.
     for pattern, _ in SHORTENINGS:
         assert any(re.search(pattern, line) for line in lines), f"no tour line matches {pattern!r}"

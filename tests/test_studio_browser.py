@@ -92,7 +92,6 @@ def painting(path: Path) -> Path:
 
 def test_make_chain_play_and_restart(driver, tmp_path):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ready
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     shots = os.environ.get("MUSE_STUDIO_SCREENSHOTS")

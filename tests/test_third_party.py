@@ -42,7 +42,7 @@ def test_the_entry_point_is_the_only_way_in():
 def test_muse_list_shows_the_components():
     result = run_cli("list")
     assert result.code == 0, result.err
-    for kind, names in COMPONENTS.items():
+    for names in COMPONENTS.values():
         for name in names:
             assert f"  {name} (" in result.out, name
     assert "truchet (-> image)" in result.out and "halftone (image -> image)" in result.out

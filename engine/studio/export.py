@@ -61,7 +61,7 @@ def recipe_toml(meta: dict[str, Any], save_as: str, title: str = "") -> str:
         inputs = [emit(child, False) for child in node.inputs]
         name = unique(node.component)
         action = {"generator": "generate", "stylizer": "stylize", "composer": "compose"}[node.kind]
-        lines = [f"[[steps]]", f"name = {_value(name)}", f"{action} = {_value(node.component)}"]
+        lines = ["[[steps]]", f"name = {_value(name)}", f"{action} = {_value(node.component)}"]
         if inputs:
             lines.append(f"inputs = {_value(inputs)}")
         params = {k: v for k, v in node.params.items() if v is not None}

@@ -27,7 +27,8 @@ elsewhere, such as style's ``snapshots``) are not offered: the studio writes onl
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from ..components import Component
 from ..errors import MuseError, ParamError, UnknownName

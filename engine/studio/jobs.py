@@ -23,7 +23,8 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from ..errors import MuseError
 from .history import Workspace
@@ -83,7 +84,7 @@ def display(work: Any) -> dict[str, Any]:
             count += len(notes)
             tracks.append({"name": track.name, "program": track.program, "drum": track.is_drum, "notes": notes})
         return {"type": "score", "tempo": work.tempo, "time_signature": list(work.time_signature), "key": work.key,
-                "duration": work.duration, "tracks": tracks, "lyrics": [[round(l.time, 4), l.text] for l in work.lyrics]}
+                "duration": work.duration, "tracks": tracks, "lyrics": [[round(lyric.time, 4), lyric.text] for lyric in work.lyrics]}
     if isinstance(work, Text):
         return {"type": "text", "title": work.title, "lines": list(work.lines), "language": work.language}
     if isinstance(work, Audio):
@@ -290,7 +291,7 @@ class Queue:
                 self._finish(job, "cancelled")
             self._pending.clear()
             self._cond.notify_all()
-        for proc, conn in list(self._procs.values()):
+        for _proc, conn in list(self._procs.values()):
             try:
                 conn.send(None)
             except (OSError, ValueError):

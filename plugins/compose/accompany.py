@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from engine import Note, Score, Track
 from engine.theory import Chord, Key, beats_per_group, find_key, metric_weight, nearest_in_range, parse_key, pitch_class_durations
@@ -33,7 +34,7 @@ class AccompanimentOptions:
     chord_program: int = 0
 
     @classmethod
-    def from_params(cls, params: dict[str, Any]) -> "AccompanimentOptions":
+    def from_params(cls, params: dict[str, Any]) -> AccompanimentOptions:
         names = cls.__dataclass_fields__
         return cls(**{name: params[name] for name in names if name in params})
 

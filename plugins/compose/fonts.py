@@ -36,7 +36,7 @@ INSTALL_HINT = ("install one, e.g. `apt-get install fonts-noto-cjk` (Debian/Ubun
                 "`dnf install google-noto-sans-cjk-fonts`, or pass font=PATH to a CJK font file")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def find_cjk_font() -> str | None:
     """A font file that covers Chinese, or None."""
     for candidate in CJK_FONT_FILES:
@@ -85,7 +85,7 @@ class FontSource:
     def name(self) -> str:
         return Path(self.path).name if self.path else "Pillow default"
 
-    @functools.lru_cache(maxsize=64)
+    @functools.lru_cache(maxsize=64)  # noqa: B019 -- bounded (64) and FontSource objects are few and small; keeping them alive is the point
     def at(self, size: int):
         from PIL import ImageFont
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 from engine import Note
 from engine.theory import Chord, Key, diatonic_chords, metric_weight

@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
 
 from engine import Lyric, Note, Score, Text, Track
 from engine.theory import metric_weight
@@ -242,7 +243,7 @@ def _split_notes(notes: Sequence[Note], times: Sequence[float]) -> list[Note]:
     return result
 
 
-def make_song(text: Text, score: Score, params: dict[str, Any], seed: int, context: "Context | None" = None) -> Score:
+def make_song(text: Text, score: Score, params: dict[str, Any], seed: int, context: Context | None = None) -> Score:
     """The `song` composer (see the module docstring); ``context`` (the composer's) reaches the
     melody generator for ``extend=melody``."""
     from engine import BadInput
@@ -299,7 +300,7 @@ def make_song(text: Text, score: Score, params: dict[str, Any], seed: int, conte
             for note in voice:
                 note.end = min(note.end, offset + pickup)
         voice += [Note(n.pitch, n.start + offset, n.end + offset, n.velocity) for n in line.notes]
-        lyrics += [Lyric(round(l.time + offset, 6), l.text) for l in line.lyrics]
+        lyrics += [Lyric(round(lyric.time + offset, 6), lyric.text) for lyric in line.lyrics]
         stats.append({"syllables": len(syllables), "phrase": order[line_number], "split": line.split, "merged": line.merged})
         offset += phrase.length
         line_number += 1

@@ -34,7 +34,7 @@ class Features:
     saturation: float
     edges: float
     hue: float
-    columns: "Any"  # per analysis column: brightness, height of the bright mass, detail, contrast
+    columns: Any  # per analysis column: brightness, height of the bright mass, detail, contrast
 
     def as_meta(self) -> dict[str, float]:
         return {name: round(float(getattr(self, name)), 4) for name in ("brightness", "warmth", "saturation", "edges", "hue")}

@@ -38,7 +38,7 @@ class ImageSet:
     def __len__(self) -> int:
         return int(self.images.shape[0])
 
-    def take(self, count: int) -> "ImageSet":
+    def take(self, count: int) -> ImageSet:
         """The first ``count`` items (for dry runs and quick evaluations)."""
         labels = None if self.labels is None else self.labels[:count]
         return ImageSet(self.images[:count], labels, self.classes, self.source)

@@ -8,7 +8,8 @@ statistics scores) it tells how far a model is from each end.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -28,8 +29,10 @@ def evaluation_splits(data: Path | None, size: int, channels: int, component: st
     everything = load_images(data, "test", size, channels)
     order = torch.randperm(len(everything), generator=torch.Generator().manual_seed(0))
     half = len(order) // 2
-    pick = lambda rows: ImageSet(everything.images[rows], None if everything.labels is None else everything.labels[rows],
-                                 everything.classes, everything.source)
+    def pick(rows: torch.Tensor) -> ImageSet:
+        return ImageSet(everything.images[rows], None if everything.labels is None else everything.labels[rows],
+                        everything.classes, everything.source)
+
     return pick(order[half:]), pick(order[:half])
 
 

@@ -120,7 +120,7 @@ def read_abc(path: Path) -> tuple[list[Tune], list[str]]:
 
 
 def _tune_from_music21(score, name: str) -> Tune:
-    from music21 import chord, harmony, key, meter, note, repeat
+    from music21 import chord, harmony, key, meter, repeat
 
     try:
         score = score.expandRepeats()
@@ -231,10 +231,10 @@ def split(tunes: list[Tune]) -> tuple[list[Tune], list[Tune]]:
 class Encoded:
     """Every event of a set of tunes as padded int64 tensors: features (N, T, F), targets (N, T)."""
 
-    features: "object"
-    pitches: "object"
-    durations: "object"
-    lengths: "object"
+    features: object
+    pitches: object
+    durations: object
+    lengths: object
 
     @property
     def events(self) -> int:

@@ -214,7 +214,7 @@ class Timeline:
         self.durations: list[int] = []
         self.now = -pickup
 
-    def copy(self) -> "Timeline":
+    def copy(self) -> Timeline:
         other = Timeline(self.meter, self.mode, self.total_bars)
         other.onsets, other.pitch_ids, other.durations = list(self.onsets), list(self.pitch_ids), list(self.durations)
         other.now = self.now

@@ -32,7 +32,7 @@ class Melody:
     end: int
 
     @classmethod
-    def from_events(cls, onsets: list[int], pitches: list[int | None], durations: list[int], meter: Meter) -> "Melody":
+    def from_events(cls, onsets: list[int], pitches: list[int | None], durations: list[int], meter: Meter) -> Melody:
         notes = [(o, p, d) for o, p, d in zip(onsets, pitches, durations) if p is not None]
         return cls(notes, meter, onsets[-1] + durations[-1] if onsets else 0)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -31,7 +31,7 @@ class KneserNey:
         self.discounts = [0.75] * order
         self.index: dict[int, int] = {}
 
-    def fit(self, tunes: Iterable[Sequence[int]]) -> "KneserNey":
+    def fit(self, tunes: Iterable[Sequence[int]]) -> KneserNey:
         top = self.order - 1
         for tune in tunes:
             padded = [BEGIN] * top + list(tune)

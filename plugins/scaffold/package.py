@@ -24,7 +24,7 @@ class PackageNames:
     cls: str  # the class-name stem: "FlowField"
 
     @classmethod
-    def from_name(cls, name: str) -> "PackageNames":
+    def from_name(cls, name: str) -> PackageNames:
         slug = name.strip().removeprefix("muse-")
         if not _NAME.match(slug):
             raise MuseError(f"plugin name {name!r} is not valid; use lower-case letters, digits and single "

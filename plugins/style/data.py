@@ -8,7 +8,7 @@ in memory at a bounded size, so a folder of camera originals costs little.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 

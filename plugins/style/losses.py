@@ -55,7 +55,7 @@ class StyleObjective:
 
     @classmethod
     def build(cls, encoder: Encoder, content: torch.Tensor, style_targets: dict[str, torch.Tensor],
-              strength: float) -> "StyleObjective":
+              strength: float) -> StyleObjective:
         with torch.no_grad():
             features = encoder(content)
         targets = {name: features[name] for name in encoder.content_layers if name in features}

@@ -25,7 +25,7 @@ class Encoder(nn.Module):
     style_layers: tuple[str, ...] = ()
     content_layers: tuple[str, ...] = ()
 
-    def freeze(self) -> "Encoder":
+    def freeze(self) -> Encoder:
         for parameter in self.parameters():
             parameter.requires_grad_(False)
         return self.eval()

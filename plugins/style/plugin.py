@@ -69,7 +69,6 @@ class StyleStylizer(Stylizer):
     studio_widgets = {"style": "file"}
 
     def stylize(self, work: Image, params: dict[str, Any], seed: int) -> Image:
-        import torch
 
         from engine.training import configure_threads
 

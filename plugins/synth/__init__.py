@@ -8,16 +8,17 @@ only when something is synthesised, so importing this package stays cheap.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 if TYPE_CHECKING:
     from engine import Audio, Score
 
 
-def synthesize(score: "Score", rate: int = 44100, stereo: bool = True, reverb: float = 0.2,
+def synthesize(score: Score, rate: int = 44100, stereo: bool = True, reverb: float = 0.2,
                backend: str = "builtin", soundfont: Path | str | None = None, peak_db: float = -1.0,
                normalize: bool = True, gain_db: float = 0.0, pans: Sequence[float] | None = None,
-               volumes: Sequence[float] | None = None) -> "Audio":
+               volumes: Sequence[float] | None = None) -> Audio:
     """Render ``score`` to an :class:`engine.Audio`; see :func:`plugins.synth.render.synthesize`."""
     from .render import synthesize as render
 

@@ -7,7 +7,7 @@ dependency, so everything here is imported on use and a missing piece is one cle
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
