@@ -10,10 +10,10 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal, overload
 from collections.abc import Iterable, Mapping, Sequence
 
-from .components import Component, Context, Generator, Renderer, TrainJob, calling
+from .components import Component, Composer, Context, Generator, Renderer, Stylizer, TrainJob, calling
 from .errors import BadInput, MuseError, UnknownName
 from .io import file_sha256, numbered, overwrite_policy, prepare_output, resume_path
 from .params import check_seed, resolve, to_jsonable
@@ -59,13 +59,36 @@ class Engine:
         self._warned = False
 
     # -- discovery -----------------------------------------------------------------------------
-    def components(self, kind: str | None = None) -> list[Component]:
+    # The overloads give each kind its class, so callers may use e.g. a renderer's suffixes.
+    @overload
+    def components(self, kind: Literal["generator"]) -> list[Generator]: ...
+    @overload
+    def components(self, kind: Literal["stylizer"]) -> list[Stylizer]: ...
+    @overload
+    def components(self, kind: Literal["composer"]) -> list[Composer]: ...
+    @overload
+    def components(self, kind: Literal["renderer"]) -> list[Renderer]: ...
+    @overload
+    def components(self, kind: str | None = None) -> list[Component]: ...
+
+    def components(self, kind: str | None = None) -> list[Component] | list[Generator] | list[Stylizer] | list[Composer] | list[Renderer]:
         """Registered components, optionally of one kind, sorted by kind and name."""
         table = self._registry()
         kinds = [kind] if kind else list(table)
         if kind and kind not in table:
             raise UnknownName("component kind", kind, table)
         return [table[k][name] for k in kinds for name in sorted(table[k])]
+
+    @overload
+    def get(self, kind: Literal["generator"], name: str) -> Generator: ...
+    @overload
+    def get(self, kind: Literal["stylizer"], name: str) -> Stylizer: ...
+    @overload
+    def get(self, kind: Literal["composer"], name: str) -> Composer: ...
+    @overload
+    def get(self, kind: Literal["renderer"], name: str) -> Renderer: ...
+    @overload
+    def get(self, kind: str, name: str) -> Component: ...
 
     def get(self, kind: str, name: str) -> Component:
         self._registry()
@@ -145,13 +168,14 @@ class Engine:
                             f"recorded {len(context.made) + context.unused()}; it cannot be rebuilt as it was")
         return self._stamp(component, work, values, seed, list(works), context.made)
 
-    def _stamp(self, component: Component, work: Work, values: dict, seed: int, inputs: list[Work],
+    def _stamp(self, component: Component, work: Work, values: dict[str, Any], seed: int, inputs: list[Work],
                made: Sequence[Work] = ()) -> Work:
         """Fill in provenance; a component may already have set extra keys such as ``checkpoint``.
         ``made`` (works the component made through its context) follow the given inputs, and
         ``made_inputs`` says how many there are."""
-        if not isinstance(work, getattr(component, "output", Work)):
-            raise TypeError(f"{component!r} returned a {type(work).__name__}, not the declared {component.output.__name__}")
+        declared: type[Work] = getattr(component, "output", Work)
+        if not isinstance(work, declared):
+            raise TypeError(f"{component!r} returned a {type(work).__name__}, not the declared {declared.__name__}")
         plugin = self.host.owner(component)
         meta = {
             **{k: v for k, v in work.meta.items() if k != "made_inputs"},

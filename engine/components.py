@@ -177,7 +177,7 @@ class Renderer(Component):
         raise NotImplementedError(f"{self.name} cannot read files")
 
 
-def _each_frame(stylizer: Stylizer, work: Image, values: dict, seed: int) -> Image:
+def _each_frame(stylizer: Stylizer, work: Image, values: dict[str, Any], seed: int) -> Image:
     """An animation stylized frame by frame (same parameters and seed), for stylizers that see one
     picture at a time; one whose result is not an image (a label) cannot, and says so."""
     if not issubclass(stylizer.output, Image):
@@ -191,6 +191,10 @@ def _each_frame(stylizer: Stylizer, work: Image, values: dict, seed: int) -> Ima
 
 
 # -- the context a component is called in --------------------------------------------------------
+#: The kinds of component that make works (not renderers); each declares ``output``.
+Maker = Generator | Stylizer | Composer
+
+
 class Context:
     """What a component's call can reach: the engine that called it, and other components.
 

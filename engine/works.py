@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .theory import parse_key
 
 if TYPE_CHECKING:
     import numpy as np
     import pretty_midi
+    from PIL import Image as PILImage
 
 
 def _html_escape(text: str) -> str:
@@ -34,6 +35,14 @@ class Work:
     kind: ClassVar[str] = "work"
     default_suffix: ClassVar[str] = ""
 
+    if TYPE_CHECKING:
+        # Every concrete work declares ``meta`` as its last dataclass field (so that it can have a
+        # default after the fields without one); the checker learns here that all works have it.
+        @property
+        def meta(self) -> dict[str, Any]: ...
+        @meta.setter
+        def meta(self, value: dict[str, Any]) -> None: ...
+
     def same_content(self, other: Work) -> bool:
         """True when ``other`` holds the same art (meta is ignored)."""
         raise NotImplementedError
@@ -47,8 +56,8 @@ class Image(Work):
     """
 
     pixels: np.ndarray
-    frames: tuple = ()
-    meta: dict = field(default_factory=dict)
+    frames: tuple[np.ndarray, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
 
     kind: ClassVar[str] = "image"
     default_suffix: ClassVar[str] = ".png"
@@ -78,7 +87,7 @@ class Image(Work):
     def channels(self) -> int:
         return int(self.pixels.shape[2])
 
-    def to_pil(self, frame: np.ndarray | None = None):
+    def to_pil(self, frame: np.ndarray | None = None) -> PILImage.Image:
         from PIL import Image as PILImage
 
         pixels = self.pixels if frame is None else frame
@@ -86,7 +95,7 @@ class Image(Work):
         return PILImage.fromarray(pixels[:, :, 0] if mode == "L" else pixels, mode)
 
     @classmethod
-    def from_pil(cls, picture, meta: dict | None = None) -> Image:
+    def from_pil(cls, picture: PILImage.Image, meta: dict[str, Any] | None = None) -> Image:
         """An Image from a Pillow image; palette and other modes become RGB(A) or L."""
         import numpy as np
 
@@ -157,7 +166,7 @@ class Score(Work):
     time_signature: tuple[int, int] = (4, 4)
     key: str | None = None
     lyrics: list[Lyric] = field(default_factory=list)
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     kind: ClassVar[str] = "score"
     default_suffix: ClassVar[str] = ".mid"
@@ -229,7 +238,7 @@ class Audio(Work):
 
     samples: np.ndarray
     rate: int
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     kind: ClassVar[str] = "audio"
     default_suffix: ClassVar[str] = ".wav"
@@ -251,7 +260,7 @@ class Audio(Work):
 
     @property
     def duration(self) -> float:
-        return self.samples.shape[0] / self.rate
+        return int(self.samples.shape[0]) / self.rate
 
     def same_content(self, other: Work, tolerance: float = 1e-4) -> bool:
         import numpy as np
@@ -281,7 +290,7 @@ class Text(Work):
     lines: list[str] = field(default_factory=list)
     title: str | None = None
     language: str | None = None
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     kind: ClassVar[str] = "text"
     default_suffix: ClassVar[str] = ".txt"
@@ -301,9 +310,9 @@ class Text(Work):
 WORK_TYPES: dict[str, type[Work]] = {cls.kind: cls for cls in (Image, Score, Audio, Text)}
 
 
-def with_meta(work: Work, meta: dict) -> Work:
+def with_meta(work: Work, meta: dict[str, Any]) -> Work:
     """A shallow copy of ``work`` carrying ``meta``."""
-    return replace(work, meta=meta)
+    return replace(work, meta=meta)  # type: ignore[call-arg]  # meta is a field of every concrete work, not of the base
 
 
 def a_kind(kind: str) -> str:
