@@ -18,24 +18,27 @@ import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from collections.abc import Callable
 
 from .errors import MuseError
+
+if TYPE_CHECKING:
+    from .api import Engine
 from .threads import thread_count
 
 CHUNK = 16
 #: How often the parent wakes to take its progress and a Ctrl-C while workers run.
 POLL_SECONDS = 0.2
 
-_worker_engine = None
+_worker_engine: Engine | None = None
 
 
 def _chunks(count: int) -> list[tuple[int, int]]:
     return [(start, min(start + CHUNK, count)) for start in range(0, count, CHUNK)]
 
 
-def _make_chunk(engine, name: str, params: dict[str, Any], seed: int, start: int, paths: list[Path],
+def _make_chunk(engine: Engine, name: str, params: dict[str, Any], seed: int, start: int, paths: list[Path],
                 render_params: dict[str, Any], force: bool) -> int:
     works = engine.generate_batch(name, len(paths), seed=seed + start, **params)
     for work, path in zip(works, paths):
@@ -71,6 +74,7 @@ def _worker_init(threads: int, engine: Any) -> None:
 
 
 def _worker_chunk(*args: Any) -> int:
+    assert _worker_engine is not None, "the pool's initializer sets the engine"
     return _make_chunk(_worker_engine, *args)
 
 
@@ -96,7 +100,7 @@ def _sendable(engine: Any) -> Any:
     return engine
 
 
-def generate_files(engine, name: str, params: dict[str, Any], seed: int, paths: list[Path], *,
+def generate_files(engine: Engine, name: str, params: dict[str, Any], seed: int, paths: list[Path], *,
                    render_params: dict[str, Any] | None = None, force: bool = False, workers: int = 1,
                    progress: Callable[[int], None] | None = None) -> list[Path]:
     """Generate ``len(paths)`` works (seeds ``seed..``) and write one per path.

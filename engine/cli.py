@@ -19,15 +19,17 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from collections.abc import Iterable
 
 import click
 
 from .api import Engine
+from .components import Renderer
 from .errors import MuseError, UnknownName
 from .io import overwrite_policy
 from .params import MAX_SEED, Param, parse_assignments
+from .works import Work
 
 
 @dataclass
@@ -210,11 +212,13 @@ def list_command(what: str | None) -> None:
             kind = component.kind
             click.secho(f"{kind}s:", bold=True)
         extra = ""
+        output: type[Work] | None = getattr(component, "output", None)
         if hasattr(component, "suffixes") and component.kind == "renderer":
-            extra = f" {component.work_type.kind} -> {' '.join(component.suffixes)}"
-        elif getattr(component, "output", None) is not None:
+            renderer = cast(Renderer, component)
+            extra = f" {renderer.work_type.kind} -> {' '.join(renderer.suffixes)}"
+        elif output is not None:
             inputs = component.takes
-            extra = f" ({' + '.join(t.kind for t in inputs)} -> {component.output.kind})" if inputs else f" (-> {component.output.kind})"
+            extra = f" ({' + '.join(t.kind for t in inputs)} -> {output.kind})" if inputs else f" (-> {output.kind})"
         click.echo(f"  {component.name}{extra}: {component.description}")
         for param in component.params:
             click.echo(_describe_param(param))
@@ -349,7 +353,7 @@ _SHOWN_ABOVE = {"kind", "component", "plugin", "version", "seed", "params", "che
                 "files", "made_inputs"}
 
 
-def _print_meta(meta: dict, indent: str = "") -> None:
+def _print_meta(meta: dict[str, Any], indent: str = "") -> None:
     import json
 
     if "component" not in meta:
@@ -449,7 +453,7 @@ class ModelCommand(click.Command):
         self.what, self.declared = what, declared
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        normal = []
+        normal: list[str] = []
         for arg in args:
             if arg == "--":
                 normal.extend(args[len(normal):])
@@ -526,11 +530,12 @@ def _check_before_launch(eng: Engine, name: str, data: Path | None, out: Path, r
 @click.option("--master-addr", default="127.0.0.1", show_default=True, help="Address of node 0.")
 @click.option("--master-port", type=int, default=None, help="Port on node 0 (required with --nnodes > 1).")
 @click.pass_context
-def _train_template(ctx: click.Context, data: Path | None, out: Path | None, seed: int, dry_run: bool, resume: bool,
+def _train_template(ctx: click.Context, /, data: Path | None, out: Path | None, seed: int, dry_run: bool, resume: bool,
                     params: tuple[str, ...], force: bool, nproc: int, nnodes: int, node_rank: int, master_addr: str,
                     master_port: int | None, **own: Any) -> None:
     """Common options come first;"""
     name = ctx.info_name
+    assert name is not None, "click names every command it invokes"
     values = _model_values(params, own)
     out = out or Path("runs") / f"{name}.safetensors"
     eng = engine()
@@ -555,8 +560,9 @@ def _train_template(ctx: click.Context, data: Path | None, out: Path | None, see
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @PARAM_OPTION
 @click.pass_context
-def _eval_template(ctx: click.Context, data: Path | None, as_json: bool, params: tuple[str, ...], **own: Any) -> None:
+def _eval_template(ctx: click.Context, /, data: Path | None, as_json: bool, params: tuple[str, ...], **own: Any) -> None:
     """Prints the metrics beside their baselines;"""
+    assert ctx.info_name is not None, "click names every command it invokes"
     report = engine().evaluate(ctx.info_name, data=data, **_model_values(params, own))
     if as_json:
         import json

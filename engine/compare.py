@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .works import Audio, Image, Score, Text, Work, a_kind
 
 
@@ -38,7 +40,7 @@ def _image(a: Image, b: Image) -> str:
     return "the content differs"
 
 
-def _shape(shape: tuple) -> str:
+def _shape(shape: tuple[Any, ...]) -> str:
     height, width, channels = shape
     return f"{width}x{height}x{channels}"
 

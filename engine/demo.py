@@ -11,14 +11,17 @@ made with the generator's defaults.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .api import Engine
+from .components import Composer, Stylizer
 from .errors import MuseError, UnknownName
 from .io import atomic_path
 from .works import Score, Text, Work, describe
@@ -119,12 +122,13 @@ def plan(eng: Engine, seed: int) -> list[Step]:
         for number, params in enumerate(generator.demo_params):
             steps.append(Step(_label(params), numbered(generator.name, number),
                               "generator", generator.name,
-                              lambda made, g=generator, p=params: eng.generate(g.name, seed=seed, **p)))
+                              functools.partial(_generate, eng, generator.name, seed, params)))
     generators = {generator.name for generator in eng.components("generator")}
     for stylizer in eng.components("stylizer"):
         preferred = (stylizer.demo_inputs or ("",))[0]
         for number, params in enumerate(stylizer.demo_params):
-            def stylize(made: list[Work], s=stylizer, p=params, preferred=preferred) -> Work | None:
+            def stylize(made: list[Work], s: Stylizer = stylizer, p: dict[str, Any] = params,
+                        preferred: str = preferred) -> Work | None:
                 # A generator named as the input means one plain work of it (its defaults), not
                 # the contact sheet or walk the demo shows: a classifier names one garment.
                 source = (eng.generate(preferred, seed=seed) if preferred in generators
@@ -135,9 +139,11 @@ def plan(eng: Engine, seed: int) -> list[Step]:
     for composer in eng.components("composer"):
         preferred_inputs = composer.demo_inputs or ("",) * len(composer.inputs)
         for number, params in enumerate(composer.demo_params):
-            def compose(made: list[Work], c=composer, p=params, preferred=preferred_inputs) -> Work | None:
-                inputs = [_pick_input(made, kind, name) for kind, name in zip(c.inputs, preferred)]
-                if any(w is None for w in inputs):
+            def compose(made: list[Work], c: Composer = composer, p: dict[str, Any] = params,
+                        preferred: Sequence[str] = preferred_inputs) -> Work | None:
+                picked = [_pick_input(made, kind, name) for kind, name in zip(c.inputs, preferred)]
+                inputs = [w for w in picked if w is not None]
+                if len(inputs) < len(picked):
                     return None
                 return eng.compose(c.name, *inputs, seed=seed, **p)
             steps.append(Step(_label(params), numbered(composer.name, number),
@@ -176,13 +182,18 @@ def _clear_previous_demo(out: Path, force: bool) -> None:
         (out / name).unlink()
 
 
-def _pick_input(made: list[Work], kind: type, component: str) -> Work | None:
+def _generate(eng: Engine, name: str, seed: int, params: dict[str, Any], made: list[Work]) -> Work:
+    return eng.generate(name, seed=seed, **params)
+
+
+def _pick_input(made: list[Work], kind: type[Work], component: str) -> Work | None:
     candidates = [w for w in made if isinstance(w, kind)]
     preferred = [w for w in candidates if w.meta.get("component") == component]
-    return (preferred or candidates or [None])[0]
+    found = preferred or candidates
+    return found[0] if found else None
 
 
-def _label(params: dict) -> str:
+def _label(params: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in params.items())
 
 

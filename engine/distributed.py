@@ -26,11 +26,12 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from collections.abc import Iterable, Sequence
 
 if TYPE_CHECKING:
     import click
+    import torch
 
 from .errors import MuseError
 from .threads import thread_count
@@ -75,7 +76,7 @@ def init_process_group(world: World) -> None:
     dist.init_process_group(backend=backend, rank=world.rank, world_size=world.size)
 
 
-def broadcast_modules(modules: Iterable[torch.nn.Module]) -> None:  # noqa: F821
+def broadcast_modules(modules: Iterable[torch.nn.Module]) -> None:
     """Give every rank rank 0's parameters and buffers."""
     import torch.distributed as dist
 
@@ -84,12 +85,12 @@ def broadcast_modules(modules: Iterable[torch.nn.Module]) -> None:  # noqa: F821
             dist.broadcast(tensor.data, src=0)
 
 
-def average_gradients_before_step(optimizer: torch.optim.Optimizer, world: World) -> None:  # noqa: F821
+def average_gradients_before_step(optimizer: torch.optim.Optimizer, world: World) -> None:
     """Register a step pre-hook that averages this optimizer's gradients over the ranks."""
     import torch
     import torch.distributed as dist
 
-    def average(opt, args, kwargs):
+    def average(opt: torch.optim.Optimizer, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         grads = [p.grad for group in opt.param_groups for p in group["params"] if p.grad is not None]
         if not grads:
             return
@@ -119,7 +120,8 @@ def free_port() -> int:
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 #: The options that start the ranks (click parameter names); the ranks themselves do not get them.
@@ -155,14 +157,14 @@ def _as_words(param: click.Parameter, value: object) -> list[str]:
     import click
 
     if not isinstance(param, click.Option):
-        values = value if isinstance(value, (list, tuple)) else [value]
-        return [str(v) for v in values]
+        given = value if isinstance(value, (list, tuple)) else [value]
+        return [str(v) for v in given]
     if param.is_flag and not param.multiple:
         if param.secondary_opts:
             return [param.opts[0] if value else param.secondary_opts[0]]
         return [param.opts[0]] if value else []
-    values = value if param.multiple else [value]
-    return [word for v in values for word in (param.opts[0], str(v))]  # type: ignore[union-attr]
+    values: Iterable[object] = value if param.multiple and isinstance(value, (list, tuple)) else [value]
+    return [word for v in values for word in (param.opts[0], str(v))]
 
 
 def report_error(line: str) -> None:
@@ -212,7 +214,12 @@ def launch(argv: list[str], nproc: int, nnodes: int = 1, node_rank: int = 0, mas
                    "WORLD_SIZE": str(world_size), "LOCAL_WORLD_SIZE": str(nproc), "MASTER_ADDR": master_addr,
                    "MASTER_PORT": str(port), "MUSE_THREADS": threads, ERROR_FOLDER: errors}
             children.append(subprocess.Popen(command, env=env))
-        previous = signal.signal(signal.SIGINT, lambda *_: [c.send_signal(signal.SIGINT) for c in children if c.poll() is None])
+        def forward_interrupt(*_: object) -> None:
+            for c in children:
+                if c.poll() is None:
+                    c.send_signal(signal.SIGINT)
+
+        previous = signal.signal(signal.SIGINT, forward_interrupt)
         try:
             codes = _wait_all(children)
         finally:
@@ -224,7 +231,7 @@ def launch(argv: list[str], nproc: int, nnodes: int = 1, node_rank: int = 0, mas
     return next((code for code in codes if code not in (0, -signal.SIGTERM)), next((c for c in codes if c != 0), 0))
 
 
-def _wait_all(children: list[subprocess.Popen]) -> list[int]:
+def _wait_all(children: list[subprocess.Popen[bytes]]) -> list[int]:
     import time
 
     while True:

@@ -15,7 +15,7 @@ from typing import Any
 from collections.abc import Iterable
 
 
-def _rebuild(cls: type, args: tuple, state: dict[str, Any]) -> MuseError:
+def _rebuild(cls: type[MuseError], args: tuple[Any, ...], state: dict[str, Any]) -> MuseError:
     error = cls.__new__(cls)
     error.args = args
     error.__dict__.update(state)
@@ -25,7 +25,7 @@ def _rebuild(cls: type, args: tuple, state: dict[str, Any]) -> MuseError:
 class MuseError(Exception):
     """A problem with the user's input or environment, explained in one line."""
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return _rebuild, (type(self), self.args, dict(self.__dict__))
 
 
@@ -38,7 +38,7 @@ class UnknownName(MuseError, KeyError):
         super().__init__(f"unknown {what} {name!r}; valid: {listing}")
 
     def __str__(self) -> str:  # KeyError would quote the message
-        return self.args[0]
+        return str(self.args[0])
 
 
 class ParamError(MuseError, ValueError):

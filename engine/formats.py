@@ -11,6 +11,7 @@ INFO chunk). Heavy libraries (Pillow, pretty_midi, soundfile) are imported where
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -23,6 +24,8 @@ from .works import Audio, Image, Lyric, Note, Score, Text, Track, Work
 
 if TYPE_CHECKING:
     import pretty_midi
+    from PIL import Image as PILImage
+    from PIL import ImageFile
 
 #: The one provenance key of every format: a PNG text chunk's name, and the ``muse:`` prefix of
 #: the comment, tag or MIDI text event that holds the provenance JSON.
@@ -34,13 +37,13 @@ MAX_PIXELS = 178_956_970
 
 
 # json is imported where it is used: `muse --help` and `muse plugins` load this module, not json.
-def _dump(meta: dict) -> str:
+def _dump(meta: dict[str, Any]) -> str:
     import json
 
     return json.dumps(meta, sort_keys=True, ensure_ascii=True)
 
 
-def _parse(text: str | bytes | None, path: Path) -> dict:
+def _parse(text: str | bytes | None, path: Path) -> dict[str, Any]:
     if not text:
         return {}
     if isinstance(text, bytes):
@@ -56,14 +59,14 @@ def _parse(text: str | bytes | None, path: Path) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
-def write_sidecar(path: Path, meta: dict) -> None:
+def write_sidecar(path: Path, meta: dict[str, Any]) -> None:
     import json
 
     with atomic_path(sidecar_path(path)) as temporary:
         temporary.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def read_sidecar(path: Path) -> dict:
+def read_sidecar(path: Path) -> dict[str, Any]:
     try:
         return _parse(sidecar_path(path).read_text(encoding="utf-8"), path)
     except FileNotFoundError:
@@ -82,7 +85,7 @@ class PillowRenderer(Renderer):
     work_type: ClassVar[type[Work]] = Image
     readable: ClassVar[bool] = True
     pillow_format: ClassVar[str] = ""
-    params = (SCALE,)
+    params: tuple[Param, ...] = (SCALE,)
 
     def write(self, work: Work, path: Path, params: dict[str, Any]) -> None:
         assert isinstance(work, Image)
@@ -98,14 +101,14 @@ class PillowRenderer(Renderer):
         with atomic_path(path) as temporary:
             pictures[0].save(temporary, format=self.pillow_format, **options)
 
-    def _prepare(self, picture, scale: int):
+    def _prepare(self, picture: PILImage.Image, scale: int) -> PILImage.Image:
         if scale > 1:
             from PIL import Image as PILImage
 
             picture = picture.resize((picture.width * scale, picture.height * scale), PILImage.Resampling.NEAREST)
         return picture
 
-    def _options(self, meta: dict, params: dict[str, Any]) -> dict[str, Any]:
+    def _options(self, meta: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         return {}
 
     def read(self, path: Path) -> Work:
@@ -128,11 +131,11 @@ class PillowRenderer(Renderer):
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, PILImage.DecompressionBombError) as error:
             raise BadInput(f"{path}: not a readable image ({str(error).splitlines()[0] if str(error) else type(error).__name__})") from None
 
-    def _extract(self, picture) -> dict:
+    def _extract(self, picture: ImageFile.ImageFile) -> dict[str, Any]:
         return {}
 
 
-def _all_frames(picture, path: Path, meta: dict) -> Image:
+def _all_frames(picture: PILImage.Image, path: Path, meta: dict[str, Any]) -> Image:
     """Every frame of an animation (GIF, WebP, APNG), in one colour mode, so nothing past frame 1
     is lost on the way into a stylizer or a comparison."""
     from PIL import ImageSequence
@@ -155,7 +158,7 @@ class PngRenderer(PillowRenderer):
     suffixes = (".png",)
     pillow_format = "PNG"
 
-    def _options(self, meta: dict, params: dict[str, Any]) -> dict[str, Any]:
+    def _options(self, meta: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         from PIL import PngImagePlugin
 
         info = PngImagePlugin.PngInfo()
@@ -163,17 +166,17 @@ class PngRenderer(PillowRenderer):
             info.add_itxt(META_KEY, _dump(meta))
         return {"pnginfo": info}
 
-    def _extract(self, picture) -> dict:
-        return _parse(picture.info.get(META_KEY), Path(picture.filename or ""))
+    def _extract(self, picture: ImageFile.ImageFile) -> dict[str, Any]:
+        return _parse(picture.info.get(META_KEY), Path(os.fsdecode(picture.filename or "")))
 
 
 class ExifRenderer(PillowRenderer):
     """Formats whose provenance rides in the EXIF ImageDescription tag."""
 
     readable: ClassVar[bool] = True
-    params = (SCALE, QUALITY)
+    params: tuple[Param, ...] = (SCALE, QUALITY)
 
-    def _options(self, meta: dict, params: dict[str, Any]) -> dict[str, Any]:
+    def _options(self, meta: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         from PIL import Image as PILImage
 
         exif = PILImage.Exif()
@@ -181,8 +184,8 @@ class ExifRenderer(PillowRenderer):
             exif[EXIF_DESCRIPTION] = _dump(meta)
         return {"exif": exif.tobytes(), "quality": params["quality"]}
 
-    def _extract(self, picture) -> dict:
-        return _parse(picture.getexif().get(EXIF_DESCRIPTION), Path(picture.filename or ""))
+    def _extract(self, picture: ImageFile.ImageFile) -> dict[str, Any]:
+        return _parse(picture.getexif().get(EXIF_DESCRIPTION), Path(os.fsdecode(picture.filename or "")))
 
 
 class JpegRenderer(ExifRenderer):
@@ -197,7 +200,7 @@ class JpegRenderer(ExifRenderer):
                            "write .gif, .webp or .png, or ask the generator for a strip (-p animate=false)")
         super().write(work, path, params)
 
-    def _prepare(self, picture, scale: int):
+    def _prepare(self, picture: PILImage.Image, scale: int) -> PILImage.Image:
         return super()._prepare(picture.convert("RGB") if picture.mode == "RGBA" else picture, scale)
 
 
@@ -216,11 +219,11 @@ class GifRenderer(PillowRenderer):
     pillow_format = "GIF"
     params = (SCALE, FPS)
 
-    def _options(self, meta: dict, params: dict[str, Any]) -> dict[str, Any]:
+    def _options(self, meta: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         return {"comment": _dump(meta).encode()} if meta else {}
 
-    def _extract(self, picture) -> dict:
-        return _parse(picture.info.get("comment"), Path(picture.filename or ""))
+    def _extract(self, picture: ImageFile.ImageFile) -> dict[str, Any]:
+        return _parse(picture.info.get("comment"), Path(os.fsdecode(picture.filename or "")))
 
 
 # -- scores ------------------------------------------------------------------------------------
@@ -252,7 +255,7 @@ def score_from_midi(midi: pretty_midi.PrettyMIDI, cls: type[Score] = Score) -> S
     tempo = round(float(tempi[0]), 3) if len(tempi) else 120.0
     meter = midi.time_signature_changes[0] if midi.time_signature_changes else None
     key = midi.key_signature_changes[0] if midi.key_signature_changes else None
-    meta: dict = {}
+    meta: dict[str, Any] = {}
     for event in midi.text_events:
         if event.text.startswith(META_KEY + ":"):
             meta = _parse(event.text, Path())  # someone else's "muse:" text is not our provenance
@@ -408,7 +411,7 @@ class MarkdownRenderer(Renderer):
 
     def read(self, path: Path) -> Work:
         lines = _read_lines(path)
-        meta: dict = {}
+        meta: dict[str, Any] = {}
         if lines and lines[-1].startswith(f"<!-- {META_KEY}:") and lines[-1].endswith("-->"):
             meta = _parse(lines[-1][5:-3].strip(), path)
             lines = lines[:-1]

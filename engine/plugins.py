@@ -231,7 +231,7 @@ class PluginHost:
             for plugin in plugins:
                 self._add(plugin, *_identify(plugin, entries))
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         """Pickled as its plugins (module names or the plugin objects themselves); the registry is
         rebuilt by calling the hooks again in the new process."""
         entries = [(info.name, info.version, info.source, self._refs[info.name])
@@ -338,7 +338,10 @@ class PluginHost:
         if self._components is None:
             self._components = {kind: {} for kind in KINDS}
             for kind, hook in REGISTRATION_HOOKS.items():
-                self.call(hook, lambda plugin, kind=kind: {"register": self._registrar(kind, plugin)})
+                def hook_kwargs(plugin: str, kind: str = kind) -> dict[str, Any]:
+                    return {"register": self._registrar(kind, plugin)}
+
+                self.call(hook, hook_kwargs)
         return self._components
 
     def _registrar(self, kind: str, plugin: str) -> Callable[[Component], None]:

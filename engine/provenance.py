@@ -188,7 +188,7 @@ def _node(meta: Any, field: str, depth: int, count: list[int], where: str) -> No
     )
 
 
-def _files(meta: dict, prefix: str, where: str) -> tuple[FilePass, ...]:
+def _files(meta: dict[str, Any], prefix: str, where: str) -> tuple[FilePass, ...]:
     if "files" not in meta:
         if "render" in meta:  # written before the file passes were recorded: the last one only
             return (FilePass("", _scalars(meta, "render", prefix, where)),)
@@ -208,7 +208,7 @@ def _files(meta: dict, prefix: str, where: str) -> tuple[FilePass, ...]:
     return tuple(passes)
 
 
-def _text(meta: dict, key: str, prefix: str, where: str, *, required: bool = False) -> str | None:
+def _text(meta: dict[str, Any], key: str, prefix: str, where: str, *, required: bool = False) -> str | None:
     if key not in meta or meta[key] is None:
         if required:
             raise BadProvenance(f"{where}: provenance field {prefix}{key} is missing")
@@ -216,17 +216,17 @@ def _text(meta: dict, key: str, prefix: str, where: str, *, required: bool = Fal
     value = meta[key]
     if not isinstance(value, str) or not value or len(value) > 4096:
         _bad(where, prefix + key, "is not a (short) non-empty string", value)
-    return value
+    return str(value)
 
 
-def _sha(meta: dict, key: str, prefix: str, where: str) -> str | None:
+def _sha(meta: dict[str, Any], key: str, prefix: str, where: str) -> str | None:
     value = _text(meta, key, prefix, where)
     if value is not None and not (len(value) == 64 and all(c in "0123456789abcdef" for c in value)):
         _bad(where, prefix + key, "is not a sha256 hex digest", value)
     return value
 
 
-def _scalars(meta: dict, key: str, prefix: str, where: str) -> dict[str, Scalar]:
+def _scalars(meta: dict[str, Any], key: str, prefix: str, where: str) -> dict[str, Scalar]:
     value = meta.get(key, {})
     if not isinstance(value, dict):
         _bad(where, prefix + key, "is not a mapping", value)

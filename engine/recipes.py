@@ -28,11 +28,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from collections.abc import Callable
 
 from .api import Engine
-from .components import Renderer
+from .components import Maker, Renderer
 from .errors import MuseError
 from .io import atomic_path, check_output, prepare_output
 from .params import MAX_SEED, resolve
@@ -129,7 +129,7 @@ class Recipe:
             except MuseError as error:
                 raise RecipeError(f"{where}: load: {error}") from None
         try:
-            component = eng.get(KIND_OF[step.action], step.target)
+            component = cast(Maker, eng.get(KIND_OF[step.action], step.target))  # KIND_OF names maker kinds only
             resolve(component.params, step.params, f"{where} ({step.target})")
         except MuseError as error:
             raise RecipeError(f"{where}: {error}") from None

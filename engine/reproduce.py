@@ -126,7 +126,7 @@ def _missing(engine: Engine, top: Node) -> str:
     return ""
 
 
-def _changes(top: Node, remade_meta: dict) -> list[str]:
+def _changes(top: Node, remade_meta: dict[str, Any]) -> list[str]:
     """Steps whose checkpoint or plugin version differ now from when the work was made."""
     try:
         now = parse(remade_meta, "the remake")

@@ -29,11 +29,11 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 from collections.abc import Iterator, Mapping, Sequence
 
 from .api import Engine
-from .components import Component, Composer, Generator, Renderer, Stylizer
+from .components import Component, Composer, Generator, Maker, Renderer, Stylizer
 from .errors import ParamError, PluginError, UnknownName
 from .params import Param, resolve, to_jsonable
 from .works import Audio, Image, Note, Score, Text, Track, Work, a_kind
@@ -125,7 +125,7 @@ def check_component(engine: Engine, kind: str, name: str, *, params: Mapping[str
     if kind == "renderer":
         raise ConformanceError("check_component checks generators, stylizers and composers; renderers are "
                                "checked through them (every work is written and read back by each format)")
-    component = engine.get(kind, name)
+    component = cast(Maker, engine.get(kind, name))  # kind is one of the three, checked above
     given = dict(params or {})
     report = Conformance(component, work=None)  # type: ignore[arg-type]
     _check_declaration(component, report)
@@ -235,7 +235,7 @@ def _make(engine: Engine, component: Component, params: dict[str, Any], seed: in
     return engine.run(component.kind, component.name, sources, seed=seed, params=params)
 
 
-def _check_type_and_meta(engine: Engine, component: Component, work: Work, given: dict[str, Any], seed: int,
+def _check_type_and_meta(engine: Engine, component: Maker, work: Work, given: dict[str, Any], seed: int,
                          report: Conformance) -> None:
     declared = component.output
     if not isinstance(work, declared):

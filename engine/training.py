@@ -172,7 +172,7 @@ def load_module(module: torch.nn.Module, checkpoint: Checkpoint, prefix: str) ->
 
 
 # -- optimizer and RNG state as tensors -------------------------------------------------------
-def _flatten_optimizer(name: str, optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+def _flatten_optimizer(name: str, optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     state = optimizer.state_dict()
     tensors, scalars = {}, {}
     for index, values in state["state"].items():
@@ -184,7 +184,7 @@ def _flatten_optimizer(name: str, optimizer: torch.optim.Optimizer) -> tuple[dic
     return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
 
 
-def _restore_optimizer(name: str, optimizer: torch.optim.Optimizer, tensors: Mapping[str, torch.Tensor], saved: dict) -> None:
+def _restore_optimizer(name: str, optimizer: torch.optim.Optimizer, tensors: Mapping[str, torch.Tensor], saved: dict[str, Any]) -> None:
     state: dict[int, dict[str, Any]] = {}
     prefix = f"optim.{name}."
     for key, value in tensors.items():
@@ -241,7 +241,7 @@ class _Progress:
 
     def __init__(self, trainer: Trainer):
         self.ranks = trainer.world.size
-        self.bar = tqdm(total=trainer.total_batches, initial=min(trainer.position, trainer.total_batches),
+        self.bar = tqdm(total=trainer._batches_total, initial=min(trainer.position, trainer._batches_total),
                         desc=f"train {trainer.model}", unit="batch",
                         disable=not (trainer.job.progress and trainer.world.is_main),
                         mininterval=0.5 if sys.stderr.isatty() else 30, dynamic_ncols=True)
@@ -323,6 +323,17 @@ class Trainer:
     _stop_requested: bool = False
     _saved_at: int = -1
 
+    @property
+    def _batches_total(self) -> int:
+        """``total_batches`` as set at construction or taken from the job's parameters."""
+        assert self.total_batches is not None, "__post_init__ sets total_batches"
+        return self.total_batches
+
+    @property
+    def _checkpoint_every(self) -> int:
+        assert self.checkpoint_every is not None, "__post_init__ sets checkpoint_every"
+        return self.checkpoint_every
+
     def __post_init__(self, total_steps: int | None) -> None:
         if self.steps_per_epoch < self.world.size:
             raise BadInput("the training data is smaller than one batch per process")
@@ -339,7 +350,7 @@ class Trainer:
         if self.job.dry_run:
             if out.is_file() and not is_dry_run_checkpoint(out):
                 raise BadInput(f"{out} holds a trained checkpoint; a dry run never replaces one: pass another --out")
-            self.total_batches = min(self.total_batches, 2 * self.world.size)
+            self.total_batches = min(self._batches_total, 2 * self.world.size)
         elif out.is_file() and is_dry_run_checkpoint(out):
             self._note(f"{out} is a dry run's checkpoint: starting afresh and replacing it")
         elif self.job.resume and resume_path(out).is_file() and out.is_file():
@@ -377,11 +388,11 @@ class Trainer:
     @property
     def planned_steps(self) -> int:
         """Optimizer steps the whole run takes (what a schedule decays over)."""
-        return optimizer_steps(self.total_batches, self.steps_per_epoch, self.world.size)
+        return optimizer_steps(self._batches_total, self.steps_per_epoch, self.world.size)
 
     @property
     def finished(self) -> bool:
-        return self.position >= self.total_batches or self._stop_requested
+        return self.position >= self._batches_total or self._stop_requested
 
     @property
     def samples_dir(self) -> Path:
@@ -441,7 +452,7 @@ class Trainer:
             self.position = int(meta["info"].get("position", self.step))
         except (SafetensorError, OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
             raise BadInput(f"{path}: damaged resume state ({type(error).__name__}: {error}); use --force to start over") from None
-        if self.position >= self.total_batches:
+        if self.position >= self._batches_total:
             self._note(f"{self.job.out} already has {self.position} of the {self.total_batches} batches asked for; "
                        "ask for more epochs or steps to continue it")
         elif self.position:
@@ -473,7 +484,7 @@ class Trainer:
         current position, the same count on every rank so no rank waits alone in a collective."""
         ranks, spe = self.world.size, self.steps_per_epoch
         epoch, offset = self.epoch, self.position % spe
-        count = min((spe - offset) // ranks, -(-(self.total_batches - self.position) // ranks))
+        count = min((spe - offset) // ranks, -(-(self._batches_total - self.position) // ranks))
         first = offset + self.world.rank
         taken = 0
         for batch in itertools.islice(batches(epoch), first, first + count * ranks, ranks):
@@ -515,7 +526,7 @@ class Trainer:
             self.sample(self.step, self.samples_dir)
 
     def _checkpoint_if_due(self, progress: _Progress) -> None:
-        if self.finished or self.step % self.checkpoint_every == 0:
+        if self.finished or self.step % self._checkpoint_every == 0:
             self.history.append({"step": self.step, **progress.take_averages()})
             self.save()
 

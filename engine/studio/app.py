@@ -16,6 +16,7 @@ import shutil
 import time
 from pathlib import Path
 from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -47,7 +48,7 @@ class GuardMiddleware:
     def __init__(self, app: Any, guard: Guard):
         self.app, self.guard = app, guard
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -63,7 +64,7 @@ class GuardMiddleware:
             return
         set_cookie = self.guard.token is not None and request.query_params.get("token") is not None
 
-        async def send_with_headers(message: dict) -> None:
+        async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers += [(b"content-security-policy", CSP.encode()), (b"x-frame-options", b"DENY"),
@@ -211,7 +212,7 @@ class Studio:
                 raise MuseError(str(error).replace(str(path), clean)) from None
             from ..works import describe
 
-            record = {"id": self.workspace.new_id(), "created": time.time(), "job": None, "action": "upload",
+            record: dict[str, Any] = {"id": self.workspace.new_id(), "created": time.time(), "job": None, "action": "upload",
                       "component": "upload", "kind": work.kind, "params": {}, "seed": None, "inputs": [],
                       "files": {"main": clean, "preview": None}, "describe": describe(work), "display": display(work),
                       "meta": {}, "name": clean, "seconds": 0}
@@ -414,7 +415,7 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
     async def events(request: Request) -> Response:
         once = request.query_params.get("once") is not None
 
-        async def stream():  # type: ignore[no-untyped-def]
+        async def stream() -> AsyncIterator[str]:
             seen_jobs = seen_works = -1
             quiet = 0.0
             while True:
@@ -445,7 +446,7 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
         records = studio.workspace.list(request.query_params.get("component"), request.query_params.get("kind"))
         return JSONResponse({"works": records, "version": studio.workspace.version})
 
-    def _work_route(handler):  # type: ignore[no-untyped-def]
+    def _work_route(handler: Callable[[Request, str], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         async def route(request: Request) -> Response:
             try:
                 return await handler(request, request.path_params["work_id"])

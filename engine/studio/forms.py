@@ -42,7 +42,7 @@ MAX_COUNT = 64
 def widget_for(component: Component, param: Param) -> str:
     custom = getattr(component, "studio_widgets", {}) or {}
     if param.name in custom and custom[param.name] in WIDGETS:
-        return custom[param.name]
+        return str(custom[param.name])
     if param.choices is not None:
         return "select"
     if param.type is bool:

@@ -52,7 +52,7 @@ def _install_progress(report: Callable[[dict[str, Any]], None]) -> None:
             self._send(force=True)
 
         def update(self, n: float | None = 1) -> bool | None:
-            result = super().update(n)
+            result: bool | None = super().update(n)
             self._send()
             return result
 
@@ -62,11 +62,11 @@ def _install_progress(report: Callable[[dict[str, Any]], None]) -> None:
                 self._last = now
                 report({"n": self.n, "total": self.total, "desc": str(self.desc or "")})
 
-    tqdm.tqdm = StudioBar  # type: ignore[misc]
+    tqdm.tqdm = StudioBar
     try:
         import tqdm.auto
 
-        tqdm.auto.tqdm = StudioBar  # type: ignore[misc]
+        tqdm.auto.tqdm = StudioBar
     except ImportError:
         pass
 
@@ -374,13 +374,15 @@ class Queue:
                 return self._spawn(index)
             try:
                 ready = conn.poll(0.05)
-                message = conn.recv() if ready else None
+                message: tuple[str, Any] | None = conn.recv() if ready else None
             except (EOFError, OSError):
                 message = ("died", None)
             if message is None:
                 if proc.poll() is None:
                     continue
                 message = ("died", None)
+            kind: str
+            data: Any  # the worker's payload: its pid, a progress dict, an error line or the result
             kind, data = message
             if kind == "ready":
                 job.worker = data
