@@ -13,14 +13,14 @@ def difference(original: Work, remade: Work) -> str | None:
         return None
     if type(original) is not type(remade):
         return f"{a_kind(original.kind)} was remade as {a_kind(remade.kind)}"
-    if isinstance(original, Image):
-        return _image(original, remade)  # type: ignore[arg-type]
-    if isinstance(original, Audio):
-        return _audio(original, remade)  # type: ignore[arg-type]
-    if isinstance(original, Score):
-        return _score(original, remade)  # type: ignore[arg-type]
-    if isinstance(original, Text):
-        return _text(original, remade)  # type: ignore[arg-type]
+    if isinstance(original, Image) and isinstance(remade, Image):  # the same type, checked above
+        return _image(original, remade)
+    if isinstance(original, Audio) and isinstance(remade, Audio):  # the same type, checked above
+        return _audio(original, remade)
+    if isinstance(original, Score) and isinstance(remade, Score):  # the same type, checked above
+        return _score(original, remade)
+    if isinstance(original, Text) and isinstance(remade, Text):  # the same type, checked above
+        return _text(original, remade)
     return "the content differs"
 
 

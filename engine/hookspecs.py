@@ -9,40 +9,32 @@ docs/hooks.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
-
 import pluggy
-
-if TYPE_CHECKING:
-    import click
-
-    from .components import Composer, Generator, Renderer, Stylizer
 
 hookspec = pluggy.HookspecMarker("muse")
 hookimpl = pluggy.HookimplMarker("muse")
 
 
 @hookspec
-def register_generators(register: Callable[[Generator], None]) -> None:
+def register_generators(register):
     """Called when the engine first needs generators: call ``register(generator)`` for each one."""
 
 
 @hookspec
-def register_stylizers(register: Callable[[Stylizer], None]) -> None:
+def register_stylizers(register):
     """Called when the engine first needs stylizers: call ``register(stylizer)`` for each one."""
 
 
 @hookspec
-def register_composers(register: Callable[[Composer], None]) -> None:
+def register_composers(register):
     """Called when the engine first needs composers: call ``register(composer)`` for each one."""
 
 
 @hookspec
-def register_renderers(register: Callable[[Renderer], None]) -> None:
+def register_renderers(register):
     """Called when the engine first needs renderers: call ``register(renderer)`` for each file format."""
 
 
 @hookspec
-def register_commands(cli: click.Group) -> None:
+def register_commands(cli):
     """Called while the `muse` CLI is built: add click commands or groups to ``cli``."""

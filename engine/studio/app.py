@@ -355,7 +355,7 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
     guard = Guard(host, port, token, extra_hosts)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         studio.queue = Queue(studio.workspace, workers=workers)
         await run_in_threadpool(lambda: studio.engine)
         try:

@@ -101,9 +101,9 @@ def describe(component: Component) -> dict[str, Any]:
     """What the page needs to draw a component's form."""
     inputs: list[str] = []
     if component.kind == "stylizer":
-        inputs = [component.input.kind]  # type: ignore[attr-defined]
+        inputs = [t.kind for t in component.takes]  # (input,)
     elif component.kind == "composer":
-        inputs = [t.kind for t in component.inputs]  # type: ignore[attr-defined]
+        inputs = [t.kind for t in component.takes]  # inputs
     output = getattr(component, "output", None)
     return {
         "kind": component.kind,
