@@ -163,7 +163,7 @@ def decoding(forms: list[str], poems: int) -> None:
             loaded = resolve_model("auto", form)
             specs = line_specs(FORMS[form], loaded.language, None)
 
-            def one(seed: int) -> str:
+            def one(seed: int, loaded=loaded, specs=specs, form=form) -> str:  # bound: called in this pass only
                 decoder = Decoder(loaded, torch.Generator().manual_seed(form_seed(seed, form)), TEMPERATURE, 0, TOP_P)
                 return "\n".join(write_poem(decoder, specs, loaded.language, "", form))
 

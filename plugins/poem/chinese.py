@@ -160,7 +160,7 @@ def san_ping_wei(line: str) -> bool:
 
 def tonal_problems(lines: list[str]) -> list[str]:
     """Every way four lines of Han characters break the jueju's 格律 (empty: they keep it)."""
-    if len(lines) != 4 or len({len(l) for l in lines}) != 1 or len(lines[0]) not in (5, 7):
+    if len(lines) != 4 or len({len(line) for line in lines}) != 1 or len(lines[0]) not in (5, 7):
         return ["a jueju has four lines of 5 or 7 characters"]
     pattern, kept, total = best_pattern(lines)
     problems = []

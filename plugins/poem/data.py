@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 
@@ -79,7 +79,7 @@ class Vocabulary:
         self.index = {c: i for i, c in enumerate(chars)}
 
     @classmethod
-    def build(cls, text: str, min_count: int = 1) -> "Vocabulary":
+    def build(cls, text: str, min_count: int = 1) -> Vocabulary:
         counts = Counter(text)
         return cls(UNKNOWN + "".join(sorted(c for c, n in counts.items() if n >= min_count and c != UNKNOWN)))
 
@@ -104,7 +104,7 @@ class Vocabulary:
         return torch.tensor([ord(c) for c in self.chars], dtype=torch.int32)
 
     @classmethod
-    def from_tensor(cls, codes: torch.Tensor) -> "Vocabulary":
+    def from_tensor(cls, codes: torch.Tensor) -> Vocabulary:
         return cls("".join(chr(int(c)) for c in codes.tolist()))
 
 

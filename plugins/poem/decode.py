@@ -275,7 +275,6 @@ class Decoder:
             raise LineFailed("the prime does not fit the metre", final=True)
 
         cursor, text, word = start, prefix, ""
-        pending: set[tuple[str, int]] | None = None  # states after the word just finished
         for _ in range(4 * MAX_LINE_CHARS):
             if len(text) > MAX_LINE_CHARS:
                 break
@@ -456,7 +455,7 @@ def _line_needs(specs: tuple[LineSpec, ...], lines: list[str], anchors: dict[str
         else:
             need.opens = True
             need.partners_needed = sum(1 for s in specs[number + 1:] if s.rhyme == spec.rhyme)
-        need.used = {w.lower() for w in anchors.values()} | {_last_unit(l, "en").lower() for l in lines}
+        need.used = {w.lower() for w in anchors.values()} | {_last_unit(line, "en").lower() for line in lines}
         need.avoid = [w for k, w in anchors.items() if k != spec.rhyme]
     return need
 

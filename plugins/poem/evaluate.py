@@ -116,8 +116,8 @@ def corpus_jueju(texts: list[str], size: int, count: int) -> list[list[str]]:
     found = []
     for text in texts:
         for poem in text.split("\n"):
-            lines = [l for l in poem.replace("。", "，").split("，") if l]
-            if len(lines) == 4 and all(len(l) == size and all(chinese.is_han(c) for c in l) for l in lines):
+            lines = [part for part in poem.replace("。", "，").split("，") if part]
+            if len(lines) == 4 and all(len(line) == size and all(chinese.is_han(c) for c in line) for line in lines):
                 found.append(lines)
                 if len(found) >= count:
                     return found
