@@ -277,7 +277,7 @@ def generate_command(name: str, params: tuple[str, ...], seed: int | None, count
     paths = _outputs(out, count, generator)
     _check_outputs(paths, generator.output, force)
     values = _params(params)
-    resolve(generator.params, values, name)  # fail before any worker starts
+    generator.check(resolve(generator.params, values, name))  # fail before any worker starts
     renderer_values = _params(render_params)
     base = new_seed() if seed is None else check_seed(seed, count)
     if count == 1:
