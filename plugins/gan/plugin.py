@@ -65,7 +65,6 @@ class GanGenerator(Generator):
         resolve_label(params["label"], checkpoint_classes(shipped_model(params["model"], WEIGHTS, self.name)), self.name)
 
     def generate(self, params: dict[str, Any], seed: int) -> Image:
-
         from plugins.imagekit.labels import resolve_label
         from plugins.imagekit.sampling import sample_sheet, layout, slerp, to_hwc
 
