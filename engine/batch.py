@@ -87,6 +87,13 @@ def _stop(pool: ProcessPoolExecutor) -> None:
             process.terminate()
         except Exception:  # already gone
             pass
+    # Wait for the pool's own thread too: left running into interpreter exit, it can print an
+    # "OSError: Bad file descriptor" traceback after Muse's one-line error.
+    for process in processes:
+        process.join(timeout=5)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None and manager.is_alive():
+        manager.join(timeout=5)
 
 
 def _sendable(engine: Any) -> Any:
