@@ -18,12 +18,14 @@ if TYPE_CHECKING:
 def synthesize(score: Score, rate: int = 44100, stereo: bool = True, reverb: float = 0.2,
                backend: str = "builtin", soundfont: Path | str | None = None, peak_db: float = -1.0,
                normalize: bool = True, gain_db: float = 0.0, pans: Sequence[float] | None = None,
-               volumes: Sequence[float] | None = None) -> Audio:
+               volumes: Sequence[float] | None = None, vocals: str = "sing", singer: str = "auto",
+               vocal_lu: float = 2.0) -> Audio:
     """Render ``score`` to an :class:`engine.Audio`; see :func:`plugins.synth.render.synthesize`."""
     from .render import synthesize as render
 
     return render(score, rate=rate, stereo=stereo, reverb=reverb, backend=backend, soundfont=soundfont,
-                  peak_db=peak_db, normalize=normalize, gain_db=gain_db, pans=pans, volumes=volumes)
+                  peak_db=peak_db, normalize=normalize, gain_db=gain_db, pans=pans, volumes=volumes,
+                  vocals=vocals, singer=singer, vocal_lu=vocal_lu)
 
 
 __all__ = ["synthesize"]

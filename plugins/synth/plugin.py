@@ -36,6 +36,11 @@ class SynthRenderer(Renderer):
         Param("gain_db", float, 0.0, "gain before the limiter when normalize is false", min=-60.0, max=24.0),
         Param("pans", str, None, "per-track pan, comma-separated, -1 left .. 1 right (default: automatic)"),
         Param("volumes", str, None, "per-track volume, comma-separated, 1 = as voiced (default: all 1)"),
+        Param("vocals", str, "sing", "the lyrics' track: sung (needs muse-engine[sing]), played on its instrument, or off",
+              choices=("sing", "instrument", "off")),
+        Param("singer", str, "auto", "the singing voice: higher, lower, or auto (nearest the melody's range)",
+              choices=("auto", "higher", "lower")),
+        Param("vocal_lu", float, 2.0, "sung vocal's loudness above the accompaniment, in LU", min=-12.0, max=12.0),
         *AUDIO_PARAMS,
     )
 
@@ -49,7 +54,8 @@ class SynthRenderer(Renderer):
             work, rate=params["rate"], stereo=params["stereo"], reverb=params["reverb"], backend=params["backend"],
             soundfont=params["soundfont"], peak_db=params["peak_db"], normalize=params["normalize"],
             gain_db=params["gain_db"], pans=_numbers(params["pans"], "pans"),
-            volumes=_numbers(params["volumes"], "volumes"),
+            volumes=_numbers(params["volumes"], "volumes"), vocals=params["vocals"], singer=params["singer"],
+            vocal_lu=params["vocal_lu"],
         )
         write_audio(audio, path, {p.name: params[p.name] for p in AUDIO_PARAMS})
 
