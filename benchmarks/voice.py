@@ -78,8 +78,8 @@ def periodicity(signal: np.ndarray, rate: int, times: np.ndarray, f0: np.ndarray
     """Normalised autocorrelation at the best lag within 10% of each frame's period, over 30 ms."""
     width = int(0.03 * rate)
     result = np.zeros(len(times))
-    for k, (time, hz) in enumerate(zip(times, f0)):
-        start = int(time * rate) - width // 2
+    for k, (at, hz) in enumerate(zip(times, f0)):
+        start = int(at * rate) - width // 2
         period = rate / hz
         best = 0.0
         for lag in range(int(period * 0.9), int(period * 1.1) + 2):

@@ -2,8 +2,9 @@
 
 The library and its voice data come from the ``espeakng-loader`` wheel (eSpeak NG is GPLv3;
 the wheel bundles ``libespeak-ng`` and ``espeak-ng-data``), so nothing outside PyPI is needed.
-eSpeak speaks monotone here (pitch range 0): the melody replaces its intonation anyway, and a
-steady pitch gives the vocoder a clean spectral envelope to analyse. Its phoneme events, in
+eSpeak speaks on one constant F0 here: the melody replaces its intonation anyway, a steady
+pitch gives the vocoder a clean spectral envelope to analyse, and it makes the speech
+reproducible (eSpeak's pitch "flutter" otherwise carries over from one utterance to the next). Its phoneme events, in
 IPA, are what :mod:`.phonemes` cuts into sung syllables.
 """
 
@@ -20,7 +21,7 @@ _SYNCHRONOUS = 2  # AUDIO_OUTPUT_SYNCHRONOUS: espeak_Synth returns when the spee
 _PHONEME_EVENTS_IPA = 0x0001 | 0x0002  # espeakINITIALIZE_PHONEME_EVENTS | _PHONEME_IPA
 _DONT_EXIT = 0x8000  # report a missing data folder instead of exiting the process
 _EVENT_WORD, _EVENT_PHONEME, _EVENT_END = 1, 7, 0
-_RATE, _PITCH, _RANGE = 1, 3, 4  # espeak_PARAMETER
+_RATE = 1  # espeak_PARAMETER
 _POS_CHARACTER, _CHARS_UTF8 = 1, 1
 #: Words a minute: a little slower than eSpeak's 175 keeps consonants distinct when sung fast.
 SPEAKING_RATE = 150
@@ -60,30 +61,25 @@ class Speech:
 
 
 class ESpeak:
-    """One eSpeak NG engine per process (the library keeps global state), used under a lock."""
+    """eSpeak NG, loaded afresh for every utterance.
+
+    The library keeps state in static variables that no call resets (the phase of its glottal
+    wave, its pitch flutter), so the same words spoken twice in one process would differ a
+    little. A fresh load (dlopen after dlclose, then initialise: about a millisecond) makes
+    every utterance depend on its words alone, which keeps renders reproducible.
+    """
 
     _lock = threading.Lock()
-    _instance: ESpeak | None = None
 
     def __init__(self) -> None:
         import espeakng_loader
 
-        self._lib = ctypes.CDLL(espeakng_loader.get_library_path())
-        data = espeakng_loader.get_data_path().encode()
-        self.rate = int(self._lib.espeak_Initialize(_SYNCHRONOUS, 0, data, _PHONEME_EVENTS_IPA | _DONT_EXIT))
-        if self.rate <= 0:
-            raise RuntimeError(f"eSpeak NG could not start (data folder {data.decode()})")
+        self._path = espeakng_loader.get_library_path()
+        self._data = espeakng_loader.get_data_path().encode()
         self._chunks: list[np.ndarray] = []
         self._events: list[tuple[int, int, int, str]] = []
-        self._callback = _CALLBACK(self._collect)  # kept referenced: the library calls it later
-        self._lib.espeak_SetSynthCallback(self._callback)
-
-    @classmethod
-    def shared(cls) -> ESpeak:
-        with cls._lock:
-            if cls._instance is None:
-                cls._instance = cls()
-            return cls._instance
+        self._callback = _CALLBACK(self._collect)  # kept referenced: the library calls it back
+        self.rate = 22050
 
     def _collect(self, wav: ctypes._Pointer[ctypes.c_short], count: int, events: ctypes._Pointer[_Event]) -> int:
         if count > 0:
@@ -97,8 +93,11 @@ class ESpeak:
             index += 1
         return 0
 
-    def speak(self, words: Sequence[str], voice: str, pitch: int = 50) -> Speech:
-        """``words`` spoken as one phrase by eSpeak voice ``voice`` (e.g. ``en-us+m3``, ``cmn``)."""
+    def speak(self, words: Sequence[str], voice: str, f0: int = 150) -> Speech:
+        """``words`` spoken as one phrase by eSpeak voice ``voice`` (e.g. ``en-us+m3``, ``cmn``)
+        on a constant ``f0`` Hz."""
+        import _ctypes
+
         text = " ".join(words)
         starts = []  # 1-based character position of each word, as eSpeak reports them
         position = 1
@@ -106,15 +105,24 @@ class ESpeak:
             starts.append(position)
             position += len(word) + 1
         with self._lock:
-            if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
-                raise ValueError(f"eSpeak NG has no voice {voice!r}")
-            self._lib.espeak_SetParameter(_RATE, SPEAKING_RATE, 0)
-            self._lib.espeak_SetParameter(_PITCH, pitch, 0)
-            self._lib.espeak_SetParameter(_RANGE, 0, 0)
-            self._chunks, self._events = [], []
-            encoded = text.encode("utf-8")
-            self._lib.espeak_Synth(encoded, len(encoded) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
-            self._lib.espeak_Synchronize()
+            library = ctypes.CDLL(self._path)
+            try:
+                self.rate = int(library.espeak_Initialize(_SYNCHRONOUS, 0, self._data, _PHONEME_EVENTS_IPA | _DONT_EXIT))
+                if self.rate <= 0:
+                    raise RuntimeError(f"eSpeak NG could not start (data folder {self._data.decode()})")
+                library.espeak_SetSynthCallback(self._callback)
+                if library.espeak_SetVoiceByName(voice.encode()) != 0:
+                    raise ValueError(f"eSpeak NG has no voice {voice!r}")
+                library.espeak_SetParameter(_RATE, SPEAKING_RATE, 0)
+                library.espeak_ng_SetConstF0(f0)
+                library.espeak_ng_SetRandSeed(ctypes.c_long(1))  # breath noise: the same seed, the same speech
+                self._chunks, self._events = [], []
+                encoded = text.encode("utf-8")
+                library.espeak_Synth(encoded, len(encoded) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
+                library.espeak_Synchronize()
+                library.espeak_Terminate()
+            finally:
+                _ctypes.dlclose(library._handle)
             chunks, events = self._chunks, self._events
         samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
         phones, ends = [], []

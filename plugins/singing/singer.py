@@ -14,7 +14,7 @@ import numpy as np
 
 from engine import Note, Score
 
-from .espeak import ESpeak
+from .espeak import ESpeak, Speech
 from .lyrics import Lyrics, read_lyrics
 from .phonemes import SyllableSound, split_word
 from .pitch import SingerRange, midi_to_hz, octave_shift, pitch_curve
@@ -27,16 +27,19 @@ TAIL_SECONDS = 0.4
 
 @dataclass(frozen=True)
 class SingerVoice:
-    """An eSpeak voice variant (its formants and breathiness) and the range it sings in."""
+    """An eSpeak voice variant (its formants), the constant F0 it speaks on before WORLD re-pitches
+    it, and the range it sings in. The variants are ones without eSpeak's echo and breath noise,
+    which a stretched vowel would smear."""
 
     variant: str
+    speaking_f0: int
     range: SingerRange
     description: str
 
 
 VOICES = {
-    "higher": SingerVoice("f3", SingerRange(60, 79), "a higher voice, C4-G5 (alto/soprano)"),
-    "lower": SingerVoice("m3", SingerRange(45, 64), "a lower voice, A2-E4 (baritone)"),
+    "higher": SingerVoice("f1", 200, SingerRange(60, 79), "a higher voice, C4-G5 (alto/soprano)"),
+    "lower": SingerVoice("m3", 110, SingerRange(45, 64), "a lower voice, A2-E4 (baritone)"),
 }
 LANGUAGE_VOICES = {"en": "en-us", "zh": "cmn"}
 
@@ -73,16 +76,17 @@ def sing(score: Score, voice: str = "auto", rate: int = 44100) -> Vocal | None:
     chosen = choose_voice(voice, pitches)
     singer = VOICES[chosen]
     shift = octave_shift(pitches, singer.range)
-    engine = ESpeak.shared()
+    engine = ESpeak()
     espeak_voice = f"{LANGUAGE_VOICES[lyrics.language]}+{singer.variant}"
     placed: list[tuple[Analysis, list[Segment]]] = []
     vowel_onsets: list[float] = []
     speech_rate = engine.rate
     for phrase in lyrics.phrases:
-        sounds = _phrase_sounds(lyrics, phrase, engine, espeak_voice)
+        sounds = _phrase_sounds(lyrics, phrase, engine, espeak_voice, singer.speaking_f0)
         if not sounds:
             continue
         speech, by_syllable = sounds
+        speech_rate = speech.rate
         sung = sorted(by_syllable)
         groups = group_syllables([lyrics.syllables[k] for k in sung], [by_syllable[k] for k in sung])
         segments = place_phrase(groups, speech.rate)
@@ -96,7 +100,8 @@ def sing(score: Score, voice: str = "auto", rate: int = 44100) -> Vocal | None:
     return Vocal(samples, rate, lyrics.track, chosen, shift, lyrics.language, vowel_onsets, notes)
 
 
-def _phrase_sounds(lyrics: Lyrics, phrase: list[int], engine: ESpeak, voice: str):  # type: ignore[no-untyped-def]
+def _phrase_sounds(lyrics: Lyrics, phrase: list[int], engine: ESpeak, voice: str,
+                   f0: int) -> tuple[Speech, dict[int, SyllableSound]] | None:
     """eSpeak's speech of the phrase and each of its syllables' sound (by syllable index)."""
     tokens: list[str] = []
     first_token: list[int] = []
@@ -105,7 +110,7 @@ def _phrase_sounds(lyrics: Lyrics, phrase: list[int], engine: ESpeak, voice: str
         tokens += lyrics.words[word_index].tokens
     if not tokens:
         return None
-    speech = engine.speak(tokens, voice)
+    speech = engine.speak(tokens, voice, f0)
     by_syllable: dict[int, SyllableSound] = {}
     for position, word_index in enumerate(phrase):
         word = lyrics.words[word_index]
