@@ -6,7 +6,8 @@ say how they want to be shown with two attributes :class:`~engine.Component` dec
 (parameter dicts, one work each; default one work with the defaults) and ``demo_inputs`` (for stylizers and composers: per input, the name of
 the component whose work suits it best, e.g. ``("poem", "melody")``; the first work of the type
 stands in when that component made none). A stylizer that names a generator gets one work of it
-made with the generator's defaults.
+made with the generator's defaults. A composer that takes a text gets a second exhibit with a
+Chinese text when one was made (so the demo has a song sung in English and one in Mandarin).
 """
 
 from __future__ import annotations
@@ -138,16 +139,22 @@ def plan(eng: Engine, seed: int) -> list[Step]:
                               "stylizer", stylizer.name, stylize))
     for composer in eng.components("composer"):
         preferred_inputs = composer.demo_inputs or ("",) * len(composer.inputs)
+        # A composer that takes a text is shown with a Chinese one too (a song sung in Mandarin),
+        # when the texts made include one and it is not already the first pick.
+        languages = ("", "zh") if Text in composer.inputs else ("",)
         for number, params in enumerate(composer.demo_params):
-            def compose(made: list[Work], c: Composer = composer, p: dict[str, Any] = params,
-                        preferred: Sequence[str] = preferred_inputs) -> Work | None:
-                picked = [_pick_input(made, kind, name) for kind, name in zip(c.inputs, preferred)]
-                inputs = [w for w in picked if w is not None]
-                if len(inputs) < len(picked):
-                    return None
-                return eng.compose(c.name, *inputs, seed=seed, **p)
-            steps.append(Step(_label(params), numbered(composer.name, number),
-                              "composer", composer.name, compose))
+            for language in languages:
+                def compose(made: list[Work], c: Composer = composer, p: dict[str, Any] = params,
+                            preferred: Sequence[str] = preferred_inputs, language: str = language) -> Work | None:
+                    picked = [_pick_input(made, kind, name, language) for kind, name in zip(c.inputs, preferred)]
+                    inputs = [w for w in picked if w is not None]
+                    if len(inputs) < len(picked) or (language and picked == [
+                            _pick_input(made, kind, name) for kind, name in zip(c.inputs, preferred)]):
+                        return None
+                    return eng.compose(c.name, *inputs, seed=seed, **p)
+                label = _label({**params, "text": language} if language else params)
+                slug = numbered(composer.name, number) + (f"-{language}" if language else "")
+                steps.append(Step(label, slug, "composer", composer.name, compose))
     return steps
 
 
@@ -186,8 +193,10 @@ def _generate(eng: Engine, name: str, seed: int, params: dict[str, Any], made: l
     return eng.generate(name, seed=seed, **params)
 
 
-def _pick_input(made: list[Work], kind: type[Work], component: str) -> Work | None:
+def _pick_input(made: list[Work], kind: type[Work], component: str, language: str = "") -> Work | None:
     candidates = [w for w in made if isinstance(w, kind)]
+    if language and kind is Text:
+        candidates = [w for w in candidates if isinstance(w, Text) and w.language == language]
     preferred = [w for w in candidates if w.meta.get("component") == component]
     found = preferred or candidates
     return found[0] if found else None
