@@ -6,7 +6,9 @@ process. Each measure reads the audio, not the singer's own plan:
 
 - pitch: F0 of the vocal alone by WORLD's harvest (a different tracker from the dio the singer
   analyses speech with) against the sounding note, in cents, over every voiced frame inside a
-  note (portamento and vibrato frames included): median |error|, share within 50 cents.
+  note (portamento and vibrato frames included): median |error|, share within 50 cents; and the
+  same share for the baseline, the song's spoken phrases resynthesised on one constant pitch
+  (what the ruler misses there comes from the tracker and the speech, not from the singing).
 - timing: each syllable's vowel onset found in the audio, as the first frame near the note's
   onset from which the log-mel spectrum stays close to that note's steady vowel; |onset - note
   onset| in ms. Syllables whose vowel the measure cannot tell from what precedes it (a vowel
@@ -30,7 +32,7 @@ import time
 
 import numpy as np
 
-from engine import Engine, Score, Text
+from engine import Engine, Note, Score, Text
 
 ENGLISH = ["The river winds beneath the hill,", "The evening light is soft and still;",
            "I walk along the water's edge", "And hear the wind among the sedge.",
@@ -146,6 +148,38 @@ def vowel_onset_errors(vocal: np.ndarray, rate: int, syllable_notes: list) -> tu
     return errors, unclear
 
 
+def ruler_baseline(song: Score, voice: str) -> float:
+    """The pitch ruler's ceiling for this material: % within 50 cents when the song's own eSpeak
+    phrases are merely resynthesised by WORLD on one constant pitch (no stretching, no melody),
+    with the same aperiodicity as sung vowels. What the ruler misses here it would miss anywhere."""
+    from plugins.singing.espeak import ESpeak
+    from plugins.singing.lyrics import read_lyrics
+    from plugins.singing.singer import LANGUAGE_VOICES, VOICES, _phrase_sounds
+    from plugins.singing.vocoder import VOWEL_BREATH, analyse, load_world
+
+    world, engine = load_world(), ESpeak()
+    lyrics = read_lyrics(song)
+    assert lyrics is not None
+    singer = VOICES[voice]
+    pitch = int(np.median([n.pitch for s in lyrics.syllables for n in s.notes]))
+    within = []
+    for phrase in lyrics.phrases:
+        sounds = _phrase_sounds(lyrics, phrase, engine, f"{LANGUAGE_VOICES[lyrics.language]}+{singer.variant}",
+                                singer.speaking_f0)
+        if sounds is None:
+            continue
+        speech = sounds[0]
+        analysis = analyse(speech.samples, speech.rate)
+        voiced = analysis.f0 > 0
+        f0 = np.where(voiced, 440.0 * 2 ** ((pitch - 69) / 12), 0.0)
+        aperiodicity = np.where(voiced[:, None], analysis.aperiodicity * VOWEL_BREATH, analysis.aperiodicity)
+        spoken = world.synthesize(f0, analysis.envelope, aperiodicity, speech.rate, 5.0).astype(np.float32)
+        note = Note(pitch, 0.0, len(spoken) / speech.rate)
+        cents, periodic = cents_errors(spoken, speech.rate, [note])
+        within += list(np.abs(cents[periodic]) <= 50.0)
+    return 100.0 * float(np.mean(within))
+
+
 def click_ratio(vocal: np.ndarray, rate: int, joins: list[float]) -> float:
     jumps = np.abs(np.diff(vocal))
     near = np.zeros(len(jumps), dtype=bool)
@@ -191,6 +225,7 @@ def measure(eng: Engine, name: str, song: Score, repeats: int) -> dict[str, floa
     return {
         "song s": duration, "voice": vocal.voice, "pitch median cents": float(np.median(errors)),
         "pitch within 50 cents %": 100.0 * float(np.mean(errors <= 50.0)), "voiced frames": len(errors),
+        "baseline (speech on one pitch) within 50 cents %": ruler_baseline(song, vocal.voice),
         "harvest-voiced within 50 cents %": 100.0 * float(np.mean(raw <= 50.0)), "harvest-voiced frames": len(raw),
         "onset median ms": float(np.median(onset)), "onset p95 ms": float(np.percentile(onset, 95)),
         "onsets within 30 ms %": 100.0 * float(np.mean(onset <= 30.0)), "onsets measured": len(onset_errors),

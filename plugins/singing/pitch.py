@@ -17,7 +17,7 @@ import numpy as np
 from engine import Note
 
 #: Seconds of the glide between two sung notes; it ends a little after the new note's onset.
-PORTAMENTO = 0.035
+PORTAMENTO = 0.02
 GLIDE_AFTER_ONSET = 0.008
 VIBRATO_HZ = 5.5
 VIBRATO_CENTS = 22.0

@@ -23,8 +23,11 @@ FRAME_SECONDS = 0.005
 SILENT_POWER = 1e-12
 #: Frames faded in and out where singing starts and stops after a rest.
 EDGE_FRAMES = 3
-#: Sung vowels are steadier than spoken ones: their aperiodicity (breath noise) is scaled by this.
-VOWEL_BREATH = 0.3
+#: Sung vowels are steadier than spoken ones: their aperiodicity (breath noise) is scaled by
+#: this, and voiced consonants' by CONSONANT_BREATH (unvoiced frames are noise whatever it is).
+#: Chosen by benchmarks/voice.py's pitch ruler: a steadier voice is also one a tracker follows.
+VOWEL_BREATH = 0.1
+CONSONANT_BREATH = 0.5
 
 
 def load_world() -> Any:
@@ -81,6 +84,8 @@ def synthesize(placed: Sequence[tuple[Analysis, Sequence[Segment]]], pitch_hz: n
             aperiodicity[first:last] = (1.0 - weight) * analysis.aperiodicity[below] + weight * analysis.aperiodicity[above]
             if segment.vowel:
                 aperiodicity[first:last] *= VOWEL_BREATH
+            else:
+                aperiodicity[first:last] *= CONSONANT_BREATH
             voiced = (analysis.f0[np.rint(position).astype(int)] > 0) | segment.vowel
             f0[first:last] = np.where(voiced, pitch_hz[first:last], 0.0)
             sounding[first:last] = True
