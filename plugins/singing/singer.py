@@ -34,12 +34,11 @@ class SingerVoice:
     variant: str
     speaking_f0: int
     range: SingerRange
-    description: str
 
 
 VOICES = {
-    "higher": SingerVoice("f1", 200, SingerRange(60, 79), "a higher voice, C4-G5 (alto/soprano)"),
-    "lower": SingerVoice("m3", 110, SingerRange(45, 64), "a lower voice, A2-E4 (baritone)"),
+    "higher": SingerVoice("f1", 200, SingerRange(60, 79)),  # C4-G5, an alto/soprano
+    "lower": SingerVoice("m3", 110, SingerRange(45, 64)),  # A2-E4, a baritone
 }
 LANGUAGE_VOICES = {"en": "en-us", "zh": "cmn"}
 
@@ -47,7 +46,7 @@ LANGUAGE_VOICES = {"en": "en-us", "zh": "cmn"}
 @dataclass
 class Vocal:
     """The sung track: mono samples at ``rate``, which score track it sings, how it was sung,
-    and where each syllable's vowel was placed (seconds) for the timing measure."""
+    and the notes it sang (moved into the voice's range)."""
 
     samples: np.ndarray
     rate: int
@@ -55,7 +54,6 @@ class Vocal:
     voice: str
     transpose: int
     language: str
-    vowel_onsets: list[float] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
 
 
@@ -79,7 +77,6 @@ def sing(score: Score, voice: str = "auto", rate: int = 44100) -> Vocal | None:
     engine = ESpeak()
     espeak_voice = f"{LANGUAGE_VOICES[lyrics.language]}+{singer.variant}"
     placed: list[tuple[Analysis, list[Segment]]] = []
-    vowel_onsets: list[float] = []
     speech_rate = engine.rate
     for phrase in lyrics.phrases:
         sounds = _phrase_sounds(lyrics, phrase, engine, espeak_voice, singer.speaking_f0)
@@ -91,13 +88,12 @@ def sing(score: Score, voice: str = "auto", rate: int = 44100) -> Vocal | None:
         groups = group_syllables([lyrics.syllables[k] for k in sung], [by_syllable[k] for k in sung])
         segments = place_phrase(groups, speech.rate)
         placed.append((analyse(speech.samples, speech.rate), segments))
-        vowel_onsets += [segment.start for segment in segments if segment.vowel]
     notes = [Note(n.pitch + shift, n.start, n.end, n.velocity) for s in lyrics.syllables for n in s.notes]
     frames = int(np.ceil((max(n.end for n in notes) + TAIL_SECONDS) / FRAME_SECONDS))
     curve = pitch_curve(notes, np.arange(frames) * FRAME_SECONDS)
     samples = synthesize(placed, midi_to_hz(curve), speech_rate)
     samples = resample(samples, speech_rate, rate)
-    return Vocal(samples, rate, lyrics.track, chosen, shift, lyrics.language, vowel_onsets, notes)
+    return Vocal(samples, rate, lyrics.track, chosen, shift, lyrics.language, notes)
 
 
 def _phrase_sounds(lyrics: Lyrics, phrase: list[int], engine: ESpeak, voice: str,
