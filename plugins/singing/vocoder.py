@@ -28,6 +28,9 @@ EDGE_FRAMES = 3
 #: Chosen by benchmarks/voice.py's pitch ruler: a steadier voice is also one a tracker follows.
 VOWEL_BREATH = 0.1
 CONSONANT_BREATH = 0.5
+#: Seconds over which a vowel's breath goes from spoken to sung: its analysis frames overlap the
+#: consonant before it, whose noise made periodic would be a click.
+VOWEL_SETTLE = 0.03
 
 
 def load_world() -> Any:
@@ -79,18 +82,32 @@ def synthesize(placed: Sequence[tuple[Analysis, Sequence[Segment]]], pitch_hz: n
             position = np.clip(position, 0, len(analysis.f0) - 1)
             below = np.floor(position).astype(int)
             above = np.minimum(below + 1, len(analysis.f0) - 1)
-            weight = (position - below)[:, None]
+            voiced = (analysis.f0[np.rint(position).astype(int)] > 0) | segment.vowel
+            weight = _matching_weight(position - below, analysis.f0[below] > 0, analysis.f0[above] > 0, voiced)
             envelope[first:last] = (1.0 - weight) * analysis.envelope[below] + weight * analysis.envelope[above]
             aperiodicity[first:last] = (1.0 - weight) * analysis.aperiodicity[below] + weight * analysis.aperiodicity[above]
-            if segment.vowel:
-                aperiodicity[first:last] *= VOWEL_BREATH
+            if segment.vowel:  # the vowel's first frames still hold the consonant: they settle gradually
+                settle = np.clip((times - segment.start) / VOWEL_SETTLE, 0.0, 1.0)[:, None]
+                aperiodicity[first:last] *= 1.0 + (VOWEL_BREATH - 1.0) * settle
             else:
                 aperiodicity[first:last] *= CONSONANT_BREATH
-            voiced = (analysis.f0[np.rint(position).astype(int)] > 0) | segment.vowel
             f0[first:last] = np.where(voiced, pitch_hz[first:last], 0.0)
             sounding[first:last] = True
         _fade_edges(envelope, sounding)
     return world.synthesize(f0, envelope, aperiodicity, rate, FRAME_SECONDS * 1000.0).astype(np.float32)
+
+
+def _matching_weight(fraction: np.ndarray, voiced_below: np.ndarray, voiced_above: np.ndarray,
+                     voiced: np.ndarray) -> np.ndarray:
+    """Interpolation weights (of the frame above) that never mix a voiced frame's envelope with an
+    unvoiced one's at a voicing boundary: a glottal pulse given a fricative's bright envelope
+    is a click."""
+    weight = fraction.copy()
+    weight[voiced & ~voiced_below & voiced_above] = 1.0
+    weight[voiced & voiced_below & ~voiced_above] = 0.0
+    weight[~voiced & voiced_below & ~voiced_above] = 1.0
+    weight[~voiced & ~voiced_below & voiced_above] = 0.0
+    return weight[:, None]
 
 
 def _fade_edges(envelope: np.ndarray, sounding: np.ndarray) -> None:
