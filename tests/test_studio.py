@@ -189,8 +189,13 @@ def test_download_in_another_format_keeps_provenance_and_reproduce_says_identica
 def test_a_melody_has_notes_and_audio_to_play(studio):
     job = run(studio, {"kind": "generator", "name": "melody", "params": {"bars": "4"}, "seed": 3})
     assert job["state"] == "done", job["error"]
-    work = studio.get(f"/api/works/{job['works'][0]}").json()["work"]
-    assert work["display"]["type"] == "score" and work["display"]["tracks"][0]["notes"]
+    shown = studio.get(f"/api/works/{job['works'][0]}").json()
+    work = studio.app_state.engine.load(studio.app_state.workspace.main_file(shown["work"]["id"]))
+    # the shared fragment: a bar per note, a play button for the synthesized preview (a URL, not embedded)
+    assert shown["html"].count("<rect x=") == sum(len(t.notes) for t in work.tracks) > 0
+    assert 'class="muse-play"' in shown["html"] and f'src="/api/works/{shown["work"]["id"]}/files/work.ogg"' in shown["html"]
+    assert "base64" not in shown["html"]
+    work = shown["work"]
     assert work["files"] == {"main": "work.mid", "preview": "work.ogg"}
     assert studio.get(f"/api/works/{work['id']}/files/work.ogg").content[:4] == b"OggS"
 

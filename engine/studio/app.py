@@ -15,6 +15,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from urllib.parse import quote
 from typing import Any
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -27,10 +28,11 @@ from starlette.staticfiles import StaticFiles
 
 from ..api import Engine, new_seed
 from ..errors import MuseError, UnknownName
+from ..fragments import ASSETS as FRAGMENT_ASSETS
 from . import forms
 from .export import recipe_toml
 from .history import Workspace
-from .jobs import Queue, display
+from .jobs import Queue
 from .security import COOKIE, Guard, Refused, check_values, inside, safe_name
 
 STATIC = Path(__file__).parent / "static"
@@ -105,6 +107,7 @@ class Studio:
         self.max_upload = max_upload
         self._engine = engine
         self.queue: Queue | None = None
+        self._fragments: dict[str, str] = {}
 
     @property
     def engine(self) -> Engine:
@@ -214,13 +217,32 @@ class Studio:
 
             record: dict[str, Any] = {"id": self.workspace.new_id(), "created": time.time(), "job": None, "action": "upload",
                       "component": "upload", "kind": work.kind, "params": {}, "seed": None, "inputs": [],
-                      "files": {"main": clean, "preview": None}, "describe": describe(work), "display": display(work),
-                      "meta": {}, "name": clean, "seconds": 0}
+                      "files": {"main": clean, "preview": None}, "describe": describe(work), "meta": {}, "name": clean, "seconds": 0}
             if work.kind == "score":
                 record["files"]["preview"] = self._score_preview(work, staging)
             return self.workspace.commit(staging, record)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+    def fragment(self, work_id: str) -> str:
+        """The work as the gallery and Jupyter show it (engine.fragments), its files by URL."""
+        record = self.workspace.get(work_id)
+        cached = self._fragments.get(work_id)
+        if cached is None:
+            from ..fragments import work_html
+
+            def url(name: str | None) -> str | None:
+                return None if name is None else f"/api/works/{work_id}/files/{quote(name)}"
+
+            work = self.engine.load(self.workspace.main_file(work_id))
+            cached = work_html(work, src=url(record["files"]["main"]), audio_src=url(record["files"].get("preview")),
+                               embed_audio=False)
+            self._fragments[work_id] = cached
+        return cached
+
+    def delete(self, work_id: str) -> None:
+        self.workspace.delete(work_id)
+        self._fragments.pop(work_id, None)
 
     def _score_preview(self, work: Any, folder: Path) -> str | None:
         from ..works import Score
@@ -458,10 +480,11 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
 
     async def work(request: Request, work_id: str) -> Response:
         record = studio.workspace.get(work_id)
-        return JSONResponse({"work": record, "formats": await run_in_threadpool(studio.formats, record)})
+        return JSONResponse({"work": record, "formats": await run_in_threadpool(studio.formats, record),
+                             "html": await run_in_threadpool(studio.fragment, work_id)})
 
     async def delete(request: Request, work_id: str) -> Response:
-        await run_in_threadpool(studio.workspace.delete, work_id)
+        await run_in_threadpool(studio.delete, work_id)
         return JSONResponse({"deleted": work_id})
 
     async def work_file(request: Request, work_id: str) -> Response:
@@ -579,6 +602,7 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
         Route("/api/datasets", add_data, methods=["POST"]),
         Route("/api/models", models),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        Mount("/fragments", StaticFiles(directory=FRAGMENT_ASSETS), name="fragments"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.studio = studio

@@ -31,7 +31,6 @@ from .history import Workspace
 
 #: How many finished jobs the queue remembers for the page.
 KEEP_FINISHED = 200
-MAX_NOTES = 20_000
 
 
 # -- the worker process -------------------------------------------------------------------------
@@ -71,27 +70,6 @@ def _install_progress(report: Callable[[dict[str, Any]], None]) -> None:
         pass
 
 
-def display(work: Any) -> dict[str, Any]:
-    """What the page needs to show a work beyond its files: size, notes, lines."""
-    from ..works import Audio, Image, Score, Text
-
-    if isinstance(work, Image):
-        return {"type": "image", "width": work.width, "height": work.height, "frames": len(work.frames) + 1}
-    if isinstance(work, Score):
-        tracks, count = [], 0
-        for track in work.tracks:
-            notes = [[n.pitch, round(n.start, 4), round(n.end, 4), n.velocity] for n in track.notes[: max(0, MAX_NOTES - count)]]
-            count += len(notes)
-            tracks.append({"name": track.name, "program": track.program, "drum": track.is_drum, "notes": notes})
-        return {"type": "score", "tempo": work.tempo, "time_signature": list(work.time_signature), "key": work.key,
-                "duration": work.duration, "tracks": tracks, "lyrics": [[round(lyric.time, 4), lyric.text] for lyric in work.lyrics]}
-    if isinstance(work, Text):
-        return {"type": "text", "title": work.title, "lines": list(work.lines), "language": work.language}
-    if isinstance(work, Audio):
-        return {"type": "audio", "duration": work.duration, "rate": work.rate, "channels": work.channels}
-    return {"type": work.kind}
-
-
 def save_work(eng: Any, work: Any, folder: Path) -> dict[str, Any]:
     """Write ``work`` into ``folder`` in its default format (plus audio for a score, to play it)
     and describe it for the history."""
@@ -109,8 +87,7 @@ def save_work(eng: Any, work: Any, folder: Path) -> dict[str, Any]:
             preview = eng.render(work, folder / f"work{suffix}").name
             break
     meta = eng._read(main).meta
-    return {"kind": work.kind, "files": {"main": main.name, "preview": preview}, "describe": describe(work),
-            "display": display(work), "meta": meta}
+    return {"kind": work.kind, "files": {"main": main.name, "preview": preview}, "describe": describe(work), "meta": meta}
 
 
 def run_job(eng: Any, job: dict[str, Any]) -> dict[str, Any]:
@@ -421,7 +398,6 @@ class Queue:
                 "inputs": spec.get("input_ids", []) if spec["action"] != "recipe" else [],
                 "files": made["files"],
                 "describe": made["describe"],
-                "display": made["display"],
                 "meta": made["meta"],
                 "seconds": round(time.time() - (job.started or time.time()), 3),
             }
@@ -437,4 +413,4 @@ class Queue:
             self._changed()
 
 
-__all__ = ["Queue", "Job", "run_job", "worker_main", "display", "save_work"]
+__all__ = ["Queue", "Job", "run_job", "worker_main", "save_work"]

@@ -284,69 +284,6 @@ async function refreshHistory() {
 
 function fileUrl(w, name) { return `/api/works/${w.id}/files/${encodeURIComponent(name)}`; }
 
-function showImage(w) {
-  const img = el("img", {src: fileUrl(w, w.files.main), alt: `${w.component} ${w.describe}`});
-  img.addEventListener("load", () => {
-    const side = Math.max(img.naturalWidth, img.naturalHeight);
-    const scale = Math.max(1, Math.floor(256 / side));  // 28 px works shown at 252 px, sharp
-    img.style.width = `${img.naturalWidth * scale}px`;
-  });
-  return el("div", {class: "art"}, img);
-}
-
-function pianoRoll(w) {
-  const d = w.display;
-  const canvas = el("canvas", {class: "roll", width: 600, height: 150});
-  const audio = w.files.preview ? el("audio", {controls: true, preload: "metadata", src: fileUrl(w, w.files.preview)}) : null;
-  const notes = d.tracks.flatMap((t, i) => t.drum ? [] : t.notes.map(n => [...n, i]));
-  const drums = d.tracks.flatMap(t => t.drum ? t.notes : []);
-  const pitches = notes.map(n => n[0]);
-  const low = Math.min(...pitches, 60) - 1, high = Math.max(...pitches, 72) + 1;
-  const duration = Math.max(d.duration, 0.1);
-  const colours = ["#ffd43b", "#74c0fc", "#b197fc", "#63e6be", "#ff8787", "#ffa94d"];
-  const draw = (at) => {
-    const g = canvas.getContext("2d"), W = canvas.width, H = canvas.height, rows = drums.length ? H - 14 : H;
-    g.fillStyle = "#14172a"; g.fillRect(0, 0, W, H);
-    for (let p = low; p <= high; p++) if ([1, 3, 6, 8, 10].includes(p % 12)) {
-      g.fillStyle = "#1b1f36"; g.fillRect(0, rows - (p - low + 1) * rows / (high - low + 1), W, rows / (high - low + 1));
-    }
-    for (const [pitch, start, end, velocity, track] of notes) {
-      g.fillStyle = colours[track % colours.length]; g.globalAlpha = 0.45 + velocity / 254;
-      const y = rows - (pitch - low + 1) * rows / (high - low + 1);
-      g.fillRect(start / duration * W, y, Math.max(1.5, (end - start) / duration * W - 0.5), Math.max(2, rows / (high - low + 1) - 0.5));
-    }
-    g.globalAlpha = 0.8; g.fillStyle = "#adb5bd";
-    for (const [, start] of drums) g.fillRect(start / duration * W, H - 10, 1.5, 8);
-    g.globalAlpha = 1;
-    if (at !== undefined) { g.fillStyle = "#ff6b6b"; g.fillRect(at / duration * W, 0, 2, H); }
-  };
-  draw();
-  if (audio) {
-    const tick = () => { draw(audio.currentTime); if (!audio.paused) requestAnimationFrame(tick); };
-    audio.addEventListener("play", tick); audio.addEventListener("seeked", () => draw(audio.currentTime));
-    canvas.addEventListener("click", e => { audio.currentTime = e.offsetX / canvas.clientWidth * duration; audio.play(); });
-  }
-  const lyrics = d.lyrics.length ? el("div", {class: "lyrics", text: d.lyrics.map(l => l[1]).join(" ")}) : null;
-  const info = el("div", {class: "what", text: `${d.tempo.toFixed(0)} qpm, ${d.time_signature.join("/")}${d.key ? ", " + d.key : ""}, ${d.duration.toFixed(1)} s`});
-  return el("div", {}, canvas, lyrics, audio ? el("div", {class: "row"},
-    el("button", {type: "button", class: "play", text: "▶ play", onclick: () => audio.paused ? audio.play() : audio.pause()}), audio) : null, info);
-}
-
-function showText(w) {
-  const d = w.display;
-  return el("div", {class: "art text", lang: d.language || null},
-    el("div", {}, d.title ? el("h4", {class: "poem-title", text: d.title}) : null, el("pre", {class: "poem", text: d.lines.join("\n")})));
-}
-
-function showWork(w) {
-  const type = w.display && w.display.type;
-  if (type === "image") return showImage(w);
-  if (type === "score") return pianoRoll(w);
-  if (type === "text") return showText(w);
-  if (type === "audio") return el("audio", {controls: true, preload: "metadata", src: fileUrl(w, w.files.main)});
-  return el("a", {href: fileUrl(w, w.files.main), text: w.files.main});
-}
-
 function takers(kind) {
   return state.components.filter(c => c.inputs.includes(kind));
 }
@@ -380,8 +317,11 @@ function card(w) {
   const download = el("a", {class: "download", href: "#", text: "download"});
   const setFormat = () => { download.href = `/api/works/${w.id}/download?format=${encodeURIComponent(formats.value)}`; };
   formats.addEventListener("change", setFormat);
+  const art = el("div", {class: "art"});
   api("GET", `/api/works/${w.id}`).then(({data}) => {
     if (!data.formats) return;
+    art.innerHTML = data.html;  // the work's fragment (engine/fragments.py), as the gallery and Jupyter show it
+    window.MuseFragments.enhance(art);
     const own = w.files.main.slice(w.files.main.lastIndexOf("."));  // the work's own format first
     const ordered = [own, ...data.formats.filter(s => s !== own)].filter(s => data.formats.includes(s));
     formats.replaceChildren(...ordered.map(s => el("option", {value: s, text: s})));
@@ -417,7 +357,7 @@ function card(w) {
   const params = Object.entries(w.params || {}).map(([k, v]) => `${k}=${v}`).join(" ");
   return el("article", {class: "card", "data-work": w.id, "data-kind": w.kind, "data-component": w.component},
     el("h3", {text: title}), el("div", {class: "what", text: `${w.describe}${params ? " · " + params : ""}`}),
-    showWork(w), actions, outcome,
+    art, actions, outcome,
     el("details", {}, el("summary", {text: "provenance"}), el("pre", {text: JSON.stringify(w.meta, null, 1)})));
 }
 
