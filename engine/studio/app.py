@@ -29,7 +29,8 @@ from starlette.staticfiles import StaticFiles
 from ..api import Engine, new_seed
 from ..errors import MuseError, UnknownName
 from ..fragments import ASSETS as FRAGMENT_ASSETS
-from . import forms
+from ..io import atomic_path
+from . import datasets, forms
 from .export import recipe_toml
 from .history import Workspace
 from .jobs import Queue
@@ -262,22 +263,37 @@ class Studio:
 
         if len(body) > MAX_RECIPE_BYTES:
             raise MuseError(f"a recipe of {len(body):,} bytes is too large (at most {MAX_RECIPE_BYTES:,})")
-        staging = self.workspace.staging()
-        path = staging / safe_name(name or "recipe.toml")
-        path.write_bytes(body)
+        # kept in the workspace (not tmp/, emptied at start), so a queued recipe survives a restart
+        folder = self.workspace.root / "recipes"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{self.workspace.new_id()}-{safe_name(name or 'recipe.toml')}"
+        with atomic_path(path) as temporary:
+            temporary.write_bytes(body)
         try:
             plan = Recipe.load(path)
         except MuseError as error:
+            path.unlink()
             raise MuseError(str(error).replace(str(path), path.name)) from None
+        try:
+            self._check_recipe(plan, path)
+        except MuseError:
+            path.unlink()
+            raise
+        return {"action": "recipe", "component": "recipe", "seed": 0, "n": len(plan.steps),
+                "inputs": [str(path)], "input_ids": [], "params": {}, "recipe": path.name}
+
+    def _check_recipe(self, plan: Any, path: Path) -> None:
+        """Every file a recipe loads, and every path in its values, inside the workspace (relative
+        names are relative to the recipe, in recipes/); then `muse run --check`."""
         root = self.workspace.root
         for step in plan.steps:
             where = f"step {step.name!r}"
             if step.action == "load":
                 target = Path(step.target).expanduser()
-                target = (target if target.is_absolute() else staging / target).resolve()
+                target = (target if target.is_absolute() else path.parent / target).resolve()
                 if not target.is_relative_to(root):
                     raise Refused(f"{where}: load {step.target!r} is outside the studio's workspace "
-                                  "(upload the file, then load works/ID/NAME)")
+                                  "(upload the file, then load ../works/ID/NAME)")
                 continue
             component = self.engine.get({"generate": "generator", "stylize": "stylizer", "compose": "composer"}[step.action], step.target)
             writes = [p.name for p in component.params if p.writes and step.params.get(p.name) is not None]
@@ -285,31 +301,23 @@ class Studio:
                 raise Refused(f"{where}: {writes[0]} writes files outside the studio's workspace")
             texts = {k: v for k, v in step.params.items() if isinstance(v, str)}
             step.params.update(check_values(root, texts, forms.file_params(component)))
-        plan.check(self.engine, staging / "out", force=True)
-        return {"action": "recipe", "component": "recipe", "seed": 0, "n": len(plan.steps),
-                "inputs": [str(path)], "input_ids": [], "params": {}, "recipe": path.name}
+        staging = self.workspace.staging()
+        try:
+            plan.check(self.engine, staging / "out", force=True)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
     # -- training ------------------------------------------------------------------------------
     def datasets(self) -> list[dict[str, Any]]:
         folder = self.workspace.root / "datasets"
         if not folder.is_dir():
             return []
-        return [{"name": d.name, "path": f"datasets/{d.name}", "files": sum(1 for _ in d.iterdir())}
-                for d in sorted(folder.iterdir()) if d.is_dir()]
+        return [datasets.summary(d) for d in sorted(folder.iterdir()) if d.is_dir()]
 
     def add_to_dataset(self, dataset: str, name: str, body: bytes) -> dict[str, Any]:
-        """One file of a training set, kept under datasets/NAME/ (a file type a reader knows)."""
-        folder_name, clean = safe_name(dataset or "data", "data"), safe_name(name or "file")
+        """A file (a relative path, from a folder upload) or an archive added to datasets/NAME/."""
         suffixes = {s for r in self.engine.components("renderer") if r.readable for s in r.suffixes}
-        if Path(clean).suffix not in suffixes:
-            raise UnknownName("data file type", Path(clean).suffix or "(no suffix)", suffixes)
-        folder = self.workspace.root / "datasets" / folder_name
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / clean
-        temporary = folder / f".{clean}.part"
-        temporary.write_bytes(body)
-        os.replace(temporary, target)
-        return {"name": folder_name, "path": f"datasets/{folder_name}", "files": sum(1 for _ in folder.iterdir())}
+        return datasets.add(self.workspace.root, self.workspace.staging(), dataset, name, body, suffixes)
 
     def models(self, component: str) -> list[str]:
         folder = self.workspace.root / "models"
@@ -427,6 +435,26 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
             return JSONResponse({"job": queue().get(request.path_params["job_id"]).public()})
         except MuseError as error:
             return _error(str(error), 404)
+
+    async def resume(request: Request) -> Response:
+        try:
+            return JSONResponse({"job": queue().resume(request.path_params["job_id"]).public()})
+        except MuseError as error:
+            return _error(str(error), 404 if "no job" in str(error) else 400)
+
+    async def sample(request: Request) -> Response:
+        """A preview a training job wrote (one of the names its ``samples`` lists)."""
+        try:
+            job = queue().get(request.path_params["job_id"])
+        except MuseError as error:
+            return _error(str(error), 404)
+        name, folder = request.path_params["name"], job.samples_dir
+        if folder is None or name not in job.samples():
+            return _error(f"job {job.id} has no preview {name!r}", 404)
+        try:
+            return FileResponse(inside(studio.workspace.root, folder.relative_to(studio.workspace.root) / name))
+        except (Refused, ValueError):
+            return _error(f"job {job.id} has no preview {name!r}", 404)
 
     async def cancel(request: Request) -> Response:
         try:
@@ -586,6 +614,8 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
         Route("/api/jobs", submit, methods=["POST"]),
         Route("/api/jobs/{job_id}", job),
         Route("/api/jobs/{job_id}/cancel", cancel, methods=["POST"]),
+        Route("/api/jobs/{job_id}/resume", resume, methods=["POST"]),
+        Route("/api/jobs/{job_id}/samples/{name}", sample),
         Route("/api/events", events),
         Route("/api/works", works),
         Route("/api/works/{work_id}", _work_route(work)),
