@@ -204,22 +204,65 @@ function setUpTraining(c) {
   if (!c.trainable) return;
   $("#train-fields").replaceChildren(...c.train_params.map(p => fieldFor(p, undefined, "train")));
   $("#train-result").textContent = "";
+  $("#train-previews").replaceChildren();
+  $("#train-resume").hidden = true;
   document.querySelectorAll("[data-train-error]").forEach(n => { n.textContent = ""; });
   loadDatasets();
 }
 
 async function addTrainingFiles(event) {
+  // files, a zip/tar archive (unpacked and checked by the server), or a folder: each file is sent
+  // with its path inside the chosen folder, so class sub-folders stay
   const name = $("#train-dataset-name").value.trim() || "data";
   const error = $('[data-train-error="data"]');
-  let dataset = null;
+  let dataset = null, added = 0, skipped = 0;
   for (const file of event.target.files) {
-    const {ok, data} = await api("POST", `/api/datasets?dataset=${encodeURIComponent(name)}&name=${encodeURIComponent(file.name)}`, undefined, file);
-    if (!ok) { error.textContent = data.error; return; }
-    dataset = data.dataset;
+    const path = file.webkitRelativePath ? file.webkitRelativePath.split("/").slice(1).join("/") : file.name;
+    const {ok, data} = await api("POST", `/api/datasets?dataset=${encodeURIComponent(name)}&name=${encodeURIComponent(path)}`, undefined, file);
+    if (!ok) {
+      if (!file.webkitRelativePath) { error.textContent = data.error; event.target.value = ""; return; }
+      skipped += 1; continue;  // a folder's stray file (a README) is skipped, as in an archive
+    }
+    dataset = data.dataset; added += data.dataset.added; skipped += data.dataset.skipped;
   }
   error.textContent = "";
   event.target.value = "";
+  $("#train-added").textContent = dataset ? `${dataset.name}: added ${added} file(s)${skipped ? `, skipped ${skipped} of no type a reader knows` : ""}; ${dataset.files} in all` : "";
   if (dataset) loadDatasets(dataset.path);
+}
+
+function showTrainingRun(job) {  // the run's newest previews and what to do next, in the train panel
+  if (!job || job.id !== state.training) return;
+  $("#train-previews").replaceChildren(...(job.samples || []).map(name => {
+    const url = `/api/jobs/${job.id}/samples/${encodeURIComponent(name)}`;
+    return /\.(png|gif)$/.test(name) ? el("figure", {}, el("img", {src: url, alt: `preview ${name}`}), el("figcaption", {text: name}))
+      : el("a", {href: url, text: name});
+  }));
+  const done = !["queued", "running"].includes(job.state);
+  const step = job.result && job.result.summary ? job.result.summary.step : null;
+  $("#train-result").textContent = !done ? `training… ${job.progress ? `${job.progress.n}/${job.progress.total}` : ""}`
+    : job.state === "done" ? `done: model=${job.result.model} is now a choice of ${job.component}'s model field`
+    : job.state === "cancelled" ? `stopped${step !== null ? ` at step ${step}` : ""}` + (job.resumable ? "; its checkpoint is saved: resume continues it" : "")
+    : (job.error || job.state);
+  $("#train-resume").hidden = !(done && job.resumable);
+}
+
+async function resumeTraining(jobId) {
+  const {ok, data} = await api("POST", `/api/jobs/${jobId}/resume`);
+  if (!ok) { $("#train-result").textContent = data.error; return; }
+  followTraining(data.job);
+}
+
+function followTraining(job) {
+  const c = state.current;
+  state.training = job.id;
+  showTrainingRun(job);
+  waitJob(job.id, finished => {
+    if (finished.state === "done" && c) selectComponent(c, {params: {model: finished.result.model}});  // (resets the panel, so first)
+    $("#train-panel").open = true;
+    state.training = finished.id;
+    showTrainingRun(finished);
+  });
 }
 
 async function train() {
@@ -234,12 +277,7 @@ async function train() {
   const {ok, data} = await api("POST", "/api/train", body);
   document.querySelectorAll("[data-train-error]").forEach(n => { n.textContent = ok ? "" : ((data.errors || {})[n.dataset.trainError] || ""); });
   if (!ok) return;
-  $("#train-result").textContent = "training… (see the queue)";
-  waitJob(data.job.id, job => {
-    if (!job.error) selectComponent(c, {params: {model: job.result.model}});  // (resets the panel, so first)
-    $("#train-panel").open = true;
-    $("#train-result").textContent = job.error ? job.error : `done: model=${job.result.model} is now a choice of ${c.name}'s model field`;
-  });
+  followTraining(data.job);
 }
 
 // -- uploads ----------------------------------------------------------------------------------
@@ -266,9 +304,13 @@ function renderQueue(jobs) {
       el("div", {class: "row"}, el("span", {class: `state ${job.state}`, text: job.state}), el("span", {text: job.label}),
         el("span", {class: "muted", text: elapsed})),
       progress, job.error ? el("div", {class: "job-error", text: job.error}) : null, result,
+      job.samples && job.samples.length && /\.(png|gif)$/.test(job.samples[job.samples.length - 1])
+        ? el("img", {class: "sample", alt: "newest preview", src: `/api/jobs/${job.id}/samples/${encodeURIComponent(job.samples[job.samples.length - 1])}`}) : null,
       ["queued", "running"].includes(job.state)
-        ? el("button", {type: "button", class: "cancel", text: "cancel", onclick: () => api("POST", `/api/jobs/${job.id}/cancel`)}) : null);
+        ? el("button", {type: "button", class: "cancel", text: "cancel", onclick: () => api("POST", `/api/jobs/${job.id}/cancel`)}) : null,
+      job.resumable ? el("button", {type: "button", class: "resume", text: "resume", onclick: () => resumeTraining(job.id)}) : null);
   }));
+  showTrainingRun(jobs.find(job => job.id === state.training));
   for (const job of jobs) {
     if (job.action === "reproduce" && job.state === "done" && job.result) state.reproductions[job.works[0] || job.label] = job.result;
   }
@@ -429,6 +471,8 @@ document.addEventListener("DOMContentLoaded", async () => {
     if (record) refreshHistory();
   });
   $("#train-files").addEventListener("change", addTrainingFiles);
+  $("#train-folder").addEventListener("change", addTrainingFiles);
+  $("#train-resume").addEventListener("click", () => resumeTraining(state.training));
   $("#train-run").addEventListener("click", train);
   $("#recipe-file").addEventListener("change", async e => {
     const file = e.target.files[0];
