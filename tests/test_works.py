@@ -2,7 +2,7 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from engine import Audio, Image, Lyric, Note, Score, Text, Track
+from engine import Audio, Image, Lyric, Note, Score, Track
 
 
 def make_score() -> Score:
