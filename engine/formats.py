@@ -233,7 +233,11 @@ def score_to_midi(score: Score, resolution: int = 480) -> pretty_midi.PrettyMIDI
 
     midi = pretty_midi.PrettyMIDI(resolution=resolution, initial_tempo=score.tempo)
     numerator, denominator = score.time_signature
-    midi.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, 0.0))
+    if score.pickup:
+        # The anacrusis is a short first bar, as ABC-to-MIDI converters write it: the file itself
+        # then says where the first downbeat is (read back by _pickup_from_meters).
+        midi.time_signature_changes.append(pretty_midi.TimeSignature(*_short_bar(score.pickup, denominator), 0.0))
+    midi.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, score.first_downbeat))
     if score.key:
         midi.key_signature_changes.append(pretty_midi.KeySignature(parse_key(score.key).midi_number, 0.0))
     for track in score.tracks:
@@ -253,7 +257,7 @@ def score_from_midi(midi: pretty_midi.PrettyMIDI, cls: type[Score] = Score) -> S
     ``muse:`` text event that is not provenance JSON (someone else's) gives no provenance."""
     _, tempi = midi.get_tempo_changes()
     tempo = round(float(tempi[0]), 3) if len(tempi) else 120.0
-    meter = midi.time_signature_changes[0] if midi.time_signature_changes else None
+    pickup, meter = _pickup_from_meters(midi.time_signature_changes, tempo)
     key = midi.key_signature_changes[0] if midi.key_signature_changes else None
     meta: dict[str, Any] = {}
     for event in midi.text_events:
@@ -277,8 +281,35 @@ def score_from_midi(midi: pretty_midi.PrettyMIDI, cls: type[Score] = Score) -> S
         time_signature=(meter.numerator, meter.denominator) if meter else (4, 4),
         key=Key.from_midi_number(key.key_number).name if key else None,
         lyrics=[Lyric(float(lyric.time), _from_midi_text(lyric.text)) for lyric in midi.lyrics],
+        pickup=pickup,
         meta=meta,
     )
+
+
+def _short_bar(pickup: float, denominator: int) -> tuple[int, int]:
+    """The time signature of a bar ``pickup`` beats long (beats of ``denominator``): 1.5 beats of
+    3/4 is 3/8. Finer than a 64th is rounded to it."""
+    unit = denominator
+    while unit < 64 and abs(pickup * unit / denominator - round(pickup * unit / denominator)) > 1e-6:
+        unit *= 2
+    return max(1, round(pickup * unit / denominator)), unit
+
+
+def _pickup_from_meters(changes: list[Any], tempo: float) -> tuple[float, Any]:
+    """(pickup in beats, the tune's meter) from a file's time signatures: a first bar shorter than
+    the meter that follows it, and lasting exactly that short bar, is an anacrusis."""
+    if not changes:
+        return 0.0, None
+    first = changes[0]
+    if len(changes) < 2 or first.time > 1e-6:
+        return 0.0, first
+    second = changes[1]
+    short_bar = first.numerator * 4.0 / first.denominator  # in quarter notes
+    full_bar = second.numerator * 4.0 / second.denominator
+    lasted = second.time * tempo / 60.0  # quarter notes from the start to the second signature
+    if short_bar < full_bar and abs(lasted - short_bar) < 1e-3:
+        return short_bar * second.denominator / 4.0, second
+    return 0.0, first
 
 
 def _to_midi_text(text: str) -> str:

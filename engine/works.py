@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .errors import ParamError
 from .theory import parse_key
 
 if TYPE_CHECKING:
@@ -157,7 +158,9 @@ class Score(Work):
     """Music as tracks of timed notes, with tempo (quarter notes per minute), meter, key, lyrics.
 
     Times are seconds, so a Score is what you hear; ``tempo`` and ``time_signature`` say how to
-    read it as beats and bars. ``key`` is a name such as ``"D minor"`` or None.
+    read it as beats and bars. ``pickup`` is the anacrusis: the beats heard before the first bar
+    line, so the first downbeat falls at ``pickup`` beats, not at 0 (a jig's lead-in eighth is
+    ``pickup=1`` in 6/8). ``key`` is a name such as ``"D minor"`` or None.
     """
 
     tracks: list[Track] = field(default_factory=list)
@@ -165,6 +168,7 @@ class Score(Work):
     time_signature: tuple[int, int] = (4, 4)
     key: str | None = None
     lyrics: list[Lyric] = field(default_factory=list)
+    pickup: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
 
     kind: ClassVar[str] = "score"
@@ -174,6 +178,9 @@ class Score(Work):
         if self.key is not None:
             self.key = parse_key(self.key).name  # one spelling: "D minor"
         self.time_signature = (int(self.time_signature[0]), int(self.time_signature[1]))
+        self.pickup = float(self.pickup)
+        if not 0.0 <= self.pickup < self.time_signature[0]:
+            raise ParamError(f"pickup must be 0 to less than a bar ({self.time_signature[0]} beats), got {self.pickup:g}")
 
     @property
     def seconds_per_beat(self) -> float:
@@ -183,6 +190,18 @@ class Score(Work):
     @property
     def seconds_per_bar(self) -> float:
         return self.seconds_per_beat * self.time_signature[0]
+
+    @property
+    def first_downbeat(self) -> float:
+        """Seconds from the start to the first bar line (0 without a pickup)."""
+        return self.pickup * self.seconds_per_beat
+
+    def bar_and_beat(self, time: float) -> tuple[int, float]:
+        """Where ``time`` falls: (bar, beat within the bar). Bar 0 starts at the first downbeat,
+        so the notes of a pickup sit in bar -1."""
+        beats = (time - self.first_downbeat) / self.seconds_per_beat
+        bar = int(beats // self.time_signature[0])
+        return bar, beats - bar * self.time_signature[0]
 
     @property
     def duration(self) -> float:
@@ -211,6 +230,8 @@ class Score(Work):
         if not isinstance(other, Score) or len(other.tracks) != len(self.tracks):
             return False
         if (other.time_signature, other.key) != (self.time_signature, self.key) or abs(other.tempo - self.tempo) > 1e-3:
+            return False
+        if abs(other.pickup - self.pickup) > 1e-6:
             return False
         for mine, theirs in zip(self.tracks, other.tracks):
             if (mine.program, mine.is_drum, len(mine.notes)) != (theirs.program, theirs.is_drum, len(theirs.notes)):

@@ -34,6 +34,39 @@ def test_score_timing_helpers():
     assert score.seconds_per_bar == pytest.approx(1.5)
 
 
+@pytest.mark.parametrize(("meter", "pickup", "short_bar"), [((6, 8), 1.0, (1, 8)), ((4, 4), 1.0, (1, 4)),
+                                                             ((3, 4), 1.5, (3, 8)), ((2, 4), 0.5, (1, 8))])
+def test_a_pickup_is_written_as_a_short_first_bar_and_read_back(tmp_path, meter, pickup, short_bar):
+    score = Score(tracks=[Track([Note(60, 0.0, 0.2), Note(62, 0.25, 0.5)])], tempo=120, time_signature=meter,
+                  pickup=pickup)
+    path = tmp_path / "pickup.mid"
+    score.to_midi().write(str(path))
+    midi = pretty_midi.PrettyMIDI(str(path))
+    assert [(t.numerator, t.denominator) for t in midi.time_signature_changes] == [short_bar, meter]
+    back = Score.from_midi(midi)
+    assert (back.time_signature, back.pickup) == (meter, pickup)
+    assert back.first_downbeat == pytest.approx(score.first_downbeat)
+
+
+def test_bars_are_counted_from_the_first_downbeat():
+    score = Score(tempo=120, time_signature=(6, 8), pickup=1.0)  # an eighth is 0.25 s
+    assert score.first_downbeat == pytest.approx(0.25)
+    assert score.bar_and_beat(0.0) == (-1, pytest.approx(5.0))
+    assert score.bar_and_beat(0.25) == (0, pytest.approx(0.0))
+    assert score.bar_and_beat(1.75 + 0.5) == (1, pytest.approx(2.0))
+
+
+def test_a_meter_change_that_is_not_a_short_first_bar_is_no_pickup():
+    midi = pretty_midi.PrettyMIDI(initial_tempo=120)
+    midi.time_signature_changes = [pretty_midi.TimeSignature(3, 4, 0.0), pretty_midi.TimeSignature(2, 4, 1.5)]
+    assert (Score.from_midi(midi).pickup, Score.from_midi(midi).time_signature) == (0.0, (3, 4))
+
+
+def test_a_pickup_of_a_bar_or_more_is_refused():
+    with pytest.raises(ValueError, match="pickup must be 0 to less than a bar"):
+        Score(time_signature=(3, 4), pickup=3)
+
+
 def test_unknown_key_is_explained():
     with pytest.raises(ValueError, match="key='H major' is not a key"):
         Score(key="H major")
