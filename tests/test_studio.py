@@ -384,6 +384,42 @@ def test_jobs_waiting_in_the_queue_survive_a_restart(tmp_path):
     assert json.loads((tmp_path / "ws" / "queue.json").read_text()) == {"jobs": []}
 
 
+def test_every_renderer_format_downloads_with_provenance_and_the_history_filters(studio, tmp_path):
+    made = {"image": gan(studio, seed=11)}
+    for kind, name, params in (("score", "melody", {"bars": "2"}), ("text", "poem", {"form": "couplet"})):
+        job = run(studio, {"kind": "generator", "name": name, "params": params, "seed": 5})
+        assert job["state"] == "done", job["error"]
+        made[kind] = studio.get(f"/api/works/{job['works'][0]}").json()["work"]
+    wanted = {"image": {".png", ".jpg", ".webp", ".gif"}, "score": {".mid", ".wav", ".flac", ".ogg"}, "text": {".txt", ".md"}}
+    engine = Engine()
+    for kind, work in made.items():
+        formats = studio.get(f"/api/works/{work['id']}").json()["formats"]
+        renderers = {s for r in engine.components("renderer") if r.work_type.kind == kind for s in r.suffixes}
+        assert set(formats) == renderers and wanted[kind] <= renderers
+        for suffix in formats:
+            response = studio.get(f"/api/works/{work['id']}/download?format={suffix}")
+            assert response.status_code == 200, (kind, suffix, response.text)
+            path = tmp_path / f"{kind}{suffix}"
+            path.write_bytes(response.content)
+            if engine.renderer_for(type(engine.load(studio.app_state.workspace.main_file(work["id"]))), suffix).readable:
+                assert engine.load(path).meta["component"] == work["component"], (kind, suffix)  # provenance embedded
+    for kind in made:
+        assert {w["kind"] for w in studio.get(f"/api/works?kind={kind}").json()["works"]} == {kind}
+    assert {w["component"] for w in studio.get("/api/works?component=poem").json()["works"]} == {"poem"}
+
+
+def test_plugins_page_shows_plugins_that_failed_to_load(tmp_path, monkeypatch):
+    from conftest import enable_plugins, install_dist
+
+    monkeypatch.syspath_prepend(str(install_dist(tmp_path / "site", "muse-missing", {"missing": "no_such_module_xyz"})))
+    enable_plugins(monkeypatch, "missing")
+    client, _ = start(tmp_path / "ws", workers=0)
+    with client:
+        data = client.get("/api/plugins").json()
+    assert any(e.startswith("plugin 'missing': failed to load: ModuleNotFoundError") for e in data["errors"]), data["errors"]
+    assert next(p for p in data["plugins"] if p["name"] == "missing")["errors"]
+
+
 def test_plugins_page_lists_plugins(studio):
     data = studio.get("/api/plugins").json()
     names = {p["name"] for p in data["plugins"]}

@@ -34,11 +34,16 @@
   }
 
   var cjkFont = null;
-  function hasCjkFont() {  // without one, CJK glyphs draw as the same box as unassigned code points
+  function hasCjkFont() {  // without one, a CJK glyph draws as the same box as an unassigned code point
     if (cjkFont === null) {
-      var g = document.createElement("canvas").getContext("2d");
-      g.font = '32px "Noto Serif CJK SC","Noto Sans CJK SC","Source Han Serif SC","Songti SC","SimSun",serif';
-      cjkFont = Math.abs(g.measureText("永和九年").width - g.measureText("\u0378\u0378\u0378\u0378").width) > 0.5;
+      var draw = function (text) {
+        var canvas = document.createElement("canvas"); canvas.width = canvas.height = 40;
+        var g = canvas.getContext("2d");
+        g.font = '32px "Noto Serif CJK SC","Noto Sans CJK SC","Source Han Serif SC","Songti SC","SimSun",serif';
+        g.textBaseline = "top"; g.fillText(text, 2, 2);
+        return g.getImageData(0, 0, 40, 40).data.join(",");
+      };
+      cjkFont = draw("\u6c38") !== draw("\u0378");  // 永 against a code point no font has
     }
     return cjkFont;
   }
