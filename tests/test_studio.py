@@ -374,6 +374,9 @@ def test_jobs_waiting_in_the_queue_survive_a_restart(tmp_path):
     assert [job["spec"]["seed"] for job in saved["jobs"]] == [21, 22]
     waiting.close()  # a server stopping keeps them
     assert json.loads((tmp_path / "ws" / "queue.json").read_text()) == saved
+    outside = {**saved["jobs"][0]["spec"], "action": "stylize", "inputs": ["/etc/passwd"]}
+    tampered = {"jobs": [*saved["jobs"], {"label": "x", "spec": outside}, {"spec": {"action": "rm -rf"}}, 7]}
+    (tmp_path / "ws" / "queue.json").write_text(json.dumps(tampered))  # what is not ours is not run
     client, app = start(tmp_path / "ws")
     with client:
         jobs = app.state.studio.queue.snapshot()

@@ -9,10 +9,12 @@ queue and the history through server-sent events (``/api/events``) and shows wor
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -41,6 +43,8 @@ DEFAULT_PORT = 7860
 #: Uploads larger than this are refused while they arrive (``--max-upload`` changes it).
 MAX_UPLOAD = 32 * 1024 * 1024
 MAX_JSON = 1024 * 1024
+#: Works whose HTML fragment the server keeps made (a score's piano roll is up to ~300 KB).
+FRAGMENTS_KEPT = 200
 CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
        "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
@@ -108,7 +112,8 @@ class Studio:
         self.max_upload = max_upload
         self._engine = engine
         self.queue: Queue | None = None
-        self._fragments: dict[str, str] = {}
+        self._fragments: collections.OrderedDict[str, str] = collections.OrderedDict()
+        self._fragments_lock = threading.Lock()
 
     @property
     def engine(self) -> Engine:
@@ -228,7 +233,8 @@ class Studio:
     def fragment(self, work_id: str) -> str:
         """The work as the gallery and Jupyter show it (engine.fragments), its files by URL."""
         record = self.workspace.get(work_id)
-        cached = self._fragments.get(work_id)
+        with self._fragments_lock:
+            cached = self._fragments.get(work_id)
         if cached is None:
             from ..fragments import work_html
 
@@ -238,12 +244,16 @@ class Studio:
             work = self.engine.load(self.workspace.main_file(work_id))
             cached = work_html(work, src=url(record["files"]["main"]), audio_src=url(record["files"].get("preview")),
                                embed_audio=False)
-            self._fragments[work_id] = cached
+            with self._fragments_lock:
+                self._fragments[work_id] = cached
+                while len(self._fragments) > FRAGMENTS_KEPT:
+                    self._fragments.popitem(last=False)
         return cached
 
     def delete(self, work_id: str) -> None:
         self.workspace.delete(work_id)
-        self._fragments.pop(work_id, None)
+        with self._fragments_lock:
+            self._fragments.pop(work_id, None)
 
     def _score_preview(self, work: Any, folder: Path) -> str | None:
         from ..works import Score

@@ -358,6 +358,10 @@ class Queue:
             spec = entry.get("spec") if isinstance(entry, dict) else None
             if not isinstance(spec, dict) or spec.get("action") not in actions or spec.get("root") != str(self.workspace.root):
                 continue
+            inputs = spec.get("inputs", [])
+            paths = [*(inputs if isinstance(inputs, list) else [inputs]), spec.get("out"), spec.get("data")]
+            if not all(p is None or (isinstance(p, str) and Path(p).resolve().is_relative_to(self.workspace.root)) for p in paths):
+                continue  # edited to point outside the workspace: not run
             label = str(entry.get("label", spec["action"])).removesuffix(" (after a restart)")
             self._enqueue(spec, f"{label} (after a restart)")
         self._persist()
