@@ -332,13 +332,13 @@ def test_training_shows_previews_cancels_with_a_checkpoint_and_resumes(studio):
     for index in range(24):
         assert studio.post(f"/api/datasets?dataset=resume&name=s{index}.png", content=png(index), headers=H).status_code == 200
     body = {"name": "gan", "data": "datasets/resume", "seed": 2,
-            "params": {"batch_size": "8", "epochs": "60", "sample_every": "2", "checkpoint_every": "1000"}}
+            "params": {"batch_size": "8", "epochs": "20", "sample_every": "2", "checkpoint_every": "1000"}}
     response = studio.post("/api/train", json=body, headers=H)
     assert response.status_code == 200, response.text
     job_id = response.json()["job"]["id"]
     queue = studio.app_state.queue
     deadline = time.time() + 120
-    while len(queue.get(job_id).samples()) < 2 and time.time() < deadline:
+    while not queue.get(job_id).samples() and time.time() < deadline:
         time.sleep(0.1)
     listed = studio.get(f"/api/jobs/{job_id}").json()["job"]
     assert listed["samples"], "no preview while training"
@@ -349,14 +349,14 @@ def test_training_shows_previews_cancels_with_a_checkpoint_and_resumes(studio):
     stopped = queue.wait(job_id, 60)
     assert stopped.state == "cancelled" and stopped.public()["resumable"], (stopped.state, stopped.error)
     step = stopped.result["summary"]["step"]
-    assert 0 < step < 180
+    assert 0 < step < 60
     samples = queue.get(job_id).samples_dir
     first = (samples / "step-000002.png").stat().st_mtime_ns
     response = studio.post(f"/api/jobs/{job_id}/resume", headers=H)
     assert response.status_code == 200, response.text
-    resumed = queue.wait(response.json()["job"]["id"], 300)
+    resumed = queue.wait(response.json()["job"]["id"], 600)
     assert resumed.state == "done", resumed.error
-    assert resumed.result["summary"]["step"] == 180 and resumed.result["model"] == stopped.result["model"]
+    assert resumed.result["summary"]["step"] == 60 and resumed.result["model"] == stopped.result["model"]
     assert (samples / "step-000002.png").stat().st_mtime_ns == first  # continued, not started over
     assert studio.post(f"/api/jobs/{resumed.id}/resume", headers=H).status_code == 400  # finished: nothing to resume
 

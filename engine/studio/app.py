@@ -276,21 +276,22 @@ class Studio:
         # kept in the workspace (not tmp/, emptied at start), so a queued recipe survives a restart
         folder = self.workspace.root / "recipes"
         folder.mkdir(exist_ok=True)
-        path = folder / f"{self.workspace.new_id()}-{safe_name(name or 'recipe.toml')}"
+        clean = safe_name(name or "recipe.toml")
+        path = folder / f"{self.workspace.new_id()}-{clean}"
         with atomic_path(path) as temporary:
             temporary.write_bytes(body)
         try:
             plan = Recipe.load(path)
         except MuseError as error:
             path.unlink()
-            raise MuseError(str(error).replace(str(path), path.name)) from None
+            raise MuseError(str(error).replace(str(path), clean)) from None
         try:
             self._check_recipe(plan, path)
         except MuseError:
             path.unlink()
             raise
         return {"action": "recipe", "component": "recipe", "seed": 0, "n": len(plan.steps),
-                "inputs": [str(path)], "input_ids": [], "params": {}, "recipe": path.name}
+                "inputs": [str(path)], "input_ids": [], "params": {}, "recipe": clean}
 
     def _check_recipe(self, plan: Any, path: Path) -> None:
         """Every file a recipe loads, and every path in its values, inside the workspace (relative

@@ -324,8 +324,6 @@ async function refreshHistory() {
   renderHistory();
 }
 
-function fileUrl(w, name) { return `/api/works/${w.id}/files/${encodeURIComponent(name)}`; }
-
 function takers(kind) {
   return state.components.filter(c => c.inputs.includes(kind));
 }
