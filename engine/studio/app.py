@@ -31,7 +31,7 @@ from starlette.staticfiles import StaticFiles
 from ..api import Engine, new_seed
 from ..errors import MuseError, UnknownName
 from ..fragments import ASSETS as FRAGMENT_ASSETS
-from ..io import atomic_path
+from ..io import atomic_path, sidecar_path
 from . import datasets, forms
 from .export import recipe_toml
 from .history import Workspace
@@ -83,6 +83,17 @@ class GuardMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _zip(files: dict[str, Path]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, path in files.items():
+            archive.write(path, name)
+    return buffer.getvalue()
 
 
 def _error(message: str, status: int = 400, field: str = "_") -> JSONResponse:
@@ -534,7 +545,14 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
         path = await run_in_threadpool(studio.download, work_id, suffix)
         record = studio.workspace.get(work_id)
         stem = safe_name(f"{record['component']}-{record['seed']}" if record.get("seed") is not None else Path(record["files"]["main"]).stem)
-        return FileResponse(path, filename=f"{stem}{path.suffix}")
+        sidecar = sidecar_path(path)
+        if not sidecar.is_file():
+            return FileResponse(path, filename=f"{stem}{path.suffix}")
+        # a format with no room for provenance (plain text) keeps it in FILE.muse.json: both travel, zipped
+        name = f"{stem}{path.suffix}"
+        body = await run_in_threadpool(_zip, {name: path, sidecar_path(Path(name)).name: sidecar})
+        return Response(body, media_type="application/zip",
+                        headers={"content-disposition": f'attachment; filename="{name}.zip"'})
 
     async def reproduce(request: Request, work_id: str) -> Response:
         record = studio.workspace.get(work_id)
