@@ -88,14 +88,14 @@ def image_html(image: Image, src: str | None = None) -> str:
 
 # -- audio -----------------------------------------------------------------------------------------
 def _ogg(samples: np.ndarray, rate: int) -> bytes:
-    """Ogg Vorbis in one-second writes: libvorbis overflows its stack on one long write
-    (python-soundfile issues #396 and #426; about 60 s of stereo at 44.1 kHz crashes here)."""
+    """Ogg Vorbis bytes, written in blocks (:func:`engine.formats.write_in_blocks`)."""
     import soundfile
+
+    from .formats import write_in_blocks
 
     buffer = io.BytesIO()
     with soundfile.SoundFile(buffer, "w", rate, samples.shape[1], format="OGG", subtype="VORBIS") as handle:
-        for start in range(0, len(samples), rate):
-            handle.write(samples[start:start + rate])
+        write_in_blocks(handle, samples, rate)
     return buffer.getvalue()
 
 
