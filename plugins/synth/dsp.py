@@ -9,6 +9,8 @@ before synthesis (band-limited wavetables), done in the frequency domain on shor
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 TABLE_SIZE = 4096
@@ -70,6 +72,19 @@ def band_limit(freq: float, rate: int, highest: int = 256) -> int:
 def lowpass_gain(freq: np.ndarray, cutoff: float) -> np.ndarray:
     """Magnitude of a 2-pole (12 dB/octave) low-pass at ``cutoff`` Hz."""
     return 1.0 / np.sqrt(1.0 + (np.asarray(freq, dtype=np.float64) / cutoff) ** 4)
+
+
+def resonance_gain(freq: np.ndarray, peaks: tuple[tuple[float, float, float], ...], floor: float) -> np.ndarray:
+    """Magnitude of ``floor`` plus a sum of resonances ``(centre Hz, gain, Q)`` at ``freq``.
+
+    A violin's body, a singer's vowel or an oboe's bore each colour every harmonic by such a
+    response; applied to harmonic amplitudes it costs nothing per sample.
+    """
+    freq = np.maximum(np.asarray(freq, dtype=np.float64), 1.0)
+    out = np.full(freq.shape, floor)
+    for centre, gain, q in peaks:
+        out += gain / np.sqrt(1.0 + (q * (freq / centre - centre / freq)) ** 2)
+    return out
 
 
 def adsr(n: int, rate: int, attack: float, decay: float, sustain: float) -> np.ndarray:
@@ -141,3 +156,28 @@ def feedback_comb(signal: np.ndarray, delay: int, feedback: float) -> np.ndarray
     for k in range(2, rows):
         grid[k] += gain * grid[k - 1]
     return buffer[:n]
+
+
+NOISE_LOOP = 1 << 16
+
+
+@lru_cache(maxsize=64)
+def _noise_loop(rate: int, low: float | None, high: float | None) -> np.ndarray:
+    """A seamless loop of band-passed noise with unit RMS (FFT filtering is circular, so it wraps)."""
+    noise = np.random.default_rng(20240611).standard_normal(NOISE_LOOP).astype(np.float32)
+    loop = spectral_filter(noise, rate, low=low, high=high)
+    loop /= np.float32(max(float(np.sqrt(np.mean(loop.astype(np.float64) ** 2))), 1e-9))
+    loop.flags.writeable = False
+    return loop
+
+
+def band_noise(n: int, rate: int, seed: int, low: float | None = None, high: float | None = None) -> np.ndarray:
+    """``n`` samples of band-passed unit-RMS noise: breath, bow hiss, a mallet's contact.
+
+    Filtering fresh noise for every note would cost an FFT of the note's length, so every note
+    reads one cached loop per band, starting at an offset chosen by ``seed``.
+    """
+    loop = _noise_loop(rate, low, high)
+    offset = seed * 7919 % NOISE_LOOP
+    repeats = -(-(n + offset) // NOISE_LOOP)
+    return np.tile(loop, repeats)[offset : offset + n].copy()
