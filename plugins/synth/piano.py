@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dsp import TWO_PI, band_noise, fade_in, times
+from .dsp import TWO_PI, band_noise, fade_in, lowpass_gain, times
 
 #: MIDI pitch -> inharmonicity coefficient B, interpolated on a log scale between the rows.
 INHARMONICITY = ((21, 0.00030), (36, 0.00022), (48, 0.00032), (60, 0.00045), (72, 0.00057), (84, 0.0015),
@@ -65,6 +65,7 @@ def piano(freq: float, n: int, bright: float, rate: int, seed: int) -> np.ndarra
     slope = 0.6 + 0.5 * register + 1.2 * (1.0 - bright)
     amplitudes = k**-slope * (0.3 + 0.7 * np.abs(np.sin(np.pi * k / 8.0)))
     amplitudes[0] *= 0.45 + 0.55 * register  # a bass string's fundamental radiates weakly
+    amplitudes *= lowpass_gain(partials, 5000.0)  # so the 7 kHz limit is a taper, not a wall
     amplitudes /= np.sqrt(np.sum(amplitudes**2)) * 1.6
     prompt = _interpolate(PROMPT_DECAY, midi_pitch(freq))
     # Partial k dies (1 + (k-1)/4) times as fast as the fundamental, in both stages: each stage's
