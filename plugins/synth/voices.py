@@ -268,7 +268,7 @@ def clarinet(freq: float, n: int, bright: float, rate: int, seed: int) -> np.nda
     """A cylindrical bore: odd harmonics strong, even ones weak, up to about 2 kHz."""
     def colour(h: np.ndarray) -> np.ndarray:
         odd = np.where(h % 2 == 1, 1.0, 0.12 + 0.5 * np.clip(h * freq / 3000.0, 0.0, 1.0))
-        return odd / h**0.4 * lowpass_gain(h * freq, 2500.0 + 3500.0 * bright)
+        return odd / h**0.5 * lowpass_gain(h * freq, 2000.0 + 3000.0 * bright)
     return _reed(freq, n, bright, rate, seed, colour, 0.02)
 
 
