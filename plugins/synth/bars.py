@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .dsp import TWO_PI, band_noise, fade_in, times
+from .dsp import band_noise, damped_sines, fade_in, times
 
 
 @dataclass(frozen=True)
@@ -61,24 +61,24 @@ def struck(modes: Modes, freq: float, n: int, bright: float, rate: int, seed: in
     A harder stroke (higher ``bright``) excites the upper modes more; modes above 0.45 x the
     sample rate are left out, so high notes do not alias.
     """
-    t = times(n, rate)
-    index = np.arange(n, dtype=np.float64) / rate
     ring = modes.ring * (262.0 / freq) ** modes.ring_slope
     strike = (1.0 - modes.hardness) + modes.hardness * 1.6 * bright
-    out = np.zeros(n, dtype=np.float32)
-    for number, (ratio, level) in enumerate(zip(modes.ratios, modes.levels)):
-        if freq * ratio >= 0.45 * rate:
-            break
-        phase = index * (freq * ratio)
-        phase -= np.floor(phase)
-        amplitude = level * (strike if number else 1.0)
-        mode = np.float32(amplitude) * np.exp(-t / np.float32(ring / ratio**modes.damping))
-        if number == 0 and modes.tremolo > 0:
-            mode *= 1.0 - np.float32(modes.tremolo) * (0.5 - 0.5 * np.cos(TWO_PI * np.float32(modes.tremolo_hz) * t))
-        out += mode * np.sin(TWO_PI * phase.astype(np.float32))
-    tick = min(n, int(0.02 * rate))
+    ratios = np.array([r for r in modes.ratios if freq * r < 0.45 * rate])
+    freqs = freq * ratios
+    decay_rates = ratios**modes.damping / ring
+    levels = np.array(modes.levels[: len(ratios)]) * np.where(np.arange(len(ratios)) > 0, strike, 1.0)
+    if modes.tremolo > 0:
+        # The fundamental times 1 - depth (1 - cos 2 pi r t) / 2 is three sines: at f and at f +- r.
+        depth, speed = modes.tremolo, modes.tremolo_hz
+        freqs = np.concatenate([freqs, [freq + speed, freq - speed]])
+        decay_rates = np.concatenate([decay_rates, decay_rates[:1].repeat(2)])
+        levels = np.concatenate([levels, [levels[0] * depth / 4] * 2])
+        levels[0] *= 1.0 - depth / 2
+    out = damped_sines(n, rate, freqs, decay_rates, levels)
+    t = times(min(n, int(0.02 * rate)), rate)
+    tick = len(t)
     if modes.click > 0 and tick > 0:
         noise = band_noise(tick, rate, seed, low=min(2.0 * freq, 4000.0), high=1500.0 + 4000.0 * modes.hardness * bright)
-        contact = (1.0 - np.exp(-t[:tick] / np.float32(0.0008))) * np.exp(-t[:tick] / np.float32(0.003))  # a mallet touches for ~1 ms
+        contact = (1.0 - np.exp(-t / np.float32(0.0008))) * np.exp(-t / np.float32(0.003))  # a mallet touches for ~1 ms
         out[:tick] += noise * contact * np.float32(modes.click * (0.4 + 0.6 * bright))
     return fade_in(out, int(0.001 * rate))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dsp import TWO_PI, band_noise, fade_in, lowpass_gain, times
+from .dsp import band_noise, damped_sines, fade_in, lowpass_gain, times
 
 #: MIDI pitch -> inharmonicity coefficient B, interpolated on a log scale between the rows.
 INHARMONICITY = ((21, 0.00030), (36, 0.00022), (48, 0.00032), (60, 0.00045), (72, 0.00057), (84, 0.0015),
@@ -57,8 +57,6 @@ def piano(freq: float, n: int, bright: float, rate: int, seed: int) -> np.ndarra
     spectrum falls steeply. Velocity tilts it (a harder blow, a brighter tone), and the hammer,
     striking about 1/8 along the string, weakens every 8th partial.
     """
-    t = times(n, rate)
-    index = np.arange(n, dtype=np.float64) / rate
     partials = partial_frequencies(freq, rate)
     k = np.arange(1, len(partials) + 1, dtype=np.float64)
     register = float(np.clip((midi_pitch(freq) - 36.0) / 48.0, 0.0, 1.0))  # 0 at C2, 1 at C6
@@ -68,19 +66,11 @@ def piano(freq: float, n: int, bright: float, rate: int, seed: int) -> np.ndarra
     amplitudes *= lowpass_gain(partials, 5000.0)  # so the 7 kHz limit is a taper, not a wall
     amplitudes /= np.sqrt(np.sum(amplitudes**2)) * 1.6
     prompt = _interpolate(PROMPT_DECAY, midi_pitch(freq))
-    # Partial k dies (1 + (k-1)/4) times as fast as the fundamental, in both stages: each stage's
-    # envelope is the one below it times a fixed step, so no partial needs an exp of its own.
-    fast, slow = np.exp(-t / np.float32(prompt)), np.exp(-t / np.float32(6.0 * prompt))
-    fast_step, slow_step = np.exp(-t / np.float32(4.0 * prompt)), np.exp(-t / np.float32(24.0 * prompt))
-    out = np.zeros(n, dtype=np.float32)
-    for partial, amplitude in zip(partials, amplitudes):
-        phase = index * partial
-        phase -= np.floor(phase)
-        decay = np.float32(1.0 - AFTERSOUND) * fast + np.float32(AFTERSOUND) * slow
-        out += np.float32(amplitude) * decay * np.sin(TWO_PI * phase.astype(np.float32))
-        fast *= fast_step
-        slow *= slow_step
-    thump = band_noise(min(n, int(0.03 * rate)), rate, seed, low=60.0, high=1500.0 + 2500.0 * bright)
-    thump *= np.exp(-t[: len(thump)] / np.float32(0.006)) * np.float32(0.02 + 0.04 * bright)
-    out[: len(thump)] += thump
+    # Partial k dies (1 + (k-1)/4) times as fast as the fundamental, in both stages.
+    speed = (1.0 + 0.25 * (k - 1.0)) / prompt
+    out = damped_sines(n, rate, np.concatenate([partials, partials]), np.concatenate([speed, speed / 6.0]),
+                       np.concatenate([(1.0 - AFTERSOUND) * amplitudes, AFTERSOUND * amplitudes]))
+    short = min(n, int(0.03 * rate))
+    thump = band_noise(short, rate, seed, low=60.0, high=1500.0 + 2500.0 * bright)
+    out[:short] += thump * np.exp(-times(short, rate) / np.float32(0.006)) * np.float32(0.02 + 0.04 * bright)
     return fade_in(out, int(0.002 * rate))
