@@ -40,7 +40,7 @@ HELD = 3.0
 
 #: (family, GM program, MIDI pitch) measured side by side with FluidR3.
 FAMILIES = (
-    ("piano C2", 0, 36), ("piano C4", 0, 60), ("piano C6", 0, 84), ("electric piano", 4, 60),
+    ("piano C2", 0, 36), ("piano C3", 0, 48), ("piano C4", 0, 60), ("piano C5", 0, 72), ("piano C6", 0, 84), ("electric piano", 4, 60),
     ("celesta", 8, 72), ("glockenspiel", 9, 84), ("music box", 10, 72), ("vibraphone", 11, 65),
     ("marimba", 12, 60), ("xylophone", 13, 72), ("tubular bells", 14, 72),
     ("drawbar organ", 16, 60), ("church organ", 19, 60), ("accordion", 21, 60),
