@@ -151,12 +151,12 @@ def timbre_table(fluid: bool) -> None:
     columns = ("centroid", "attack", "decay", "p8", "overtones")
     header = {"centroid": "centroid Hz", "attack": "attack s", "decay": "-20 dB s", "p8": "p8 cents",
               "overtones": "overtones x f0"}
-    print(f"{'family':16s} {'prog':>4s} {'key':>3s} {'voice':13s} " + " ".join(f"{header[c]:>23s}" for c in columns))
+    print(f"{'family':16s} {'prog':>4s} {'key':>3s} {'voice':14s} " + " ".join(f"{header[c]:>23s}" for c in columns))
     for family, program, pitch in FAMILIES:
         ours = measure(our_note(program, pitch), pitch)
         theirs = measure(fluid_note(program, pitch), pitch) if fluid else None
         cells = [f"{ours[c]} / {theirs[c]}" if theirs else ours[c] for c in columns]
-        print(f"{family:16s} {program:4d} {pitch:3d} {voice_for_program(program):13s} "
+        print(f"{family:16s} {program:4d} {pitch:3d} {voice_for_program(program):14s} "
               + " ".join(f"{cell:>23s}" for cell in cells))
 
 
