@@ -81,7 +81,7 @@ def read_table(table: np.ndarray, phase: np.ndarray) -> np.ndarray:
     """Linear-interpolated wavetable lookup at ``phase`` cycles in [0, 1)."""
     position = phase * np.float32(len(table) - 2)
     index = position.astype(np.int32)
-    fraction = position - index
+    fraction = position - index.astype(np.float32)  # int32 with float32 would promote to float64
     low = table[index]
     return low + fraction * (table[index + 1] - low)
 
