@@ -19,7 +19,7 @@ RATE = 22050
 #: A GM program for every voice: the first program that plays it.
 PROGRAM_OF = {voice: next(p for p in range(128) if voice_for_program(p) == voice) for voice in VOICES}
 #: Voices with a clear pitched tone (the struck bars' overtones are not harmonics).
-PITCHED = sorted(set(VOICES) - {"bell", "knock", "glockenspiel", "celesta", "tines", "timpani"})
+PITCHED = sorted(set(VOICES) - {"bell", "tubular_bells", "knock", "glockenspiel", "celesta", "tines", "timpani"})
 
 
 def dry(score: Score, **options) -> np.ndarray:

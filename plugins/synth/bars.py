@@ -50,6 +50,10 @@ BARS: dict[str, Modes] = {
                    click=0.06, release=1.5),
     "steel_drum": Modes((1.0, 2.0, 3.0, 4.02), (1.0, 0.8, 0.5, 0.3), ring=0.45, ring_slope=0.3, damping=0.6,
                         hardness=0.6, click=0.08, release=0.8),
+    # A chime is heard at the pitch its 4th, 5th and 6th modes imply (they stand nearly 2 : 3 : 4),
+    # half the 4th mode's frequency; its lower modes hum below that strike note.
+    "tubular_bells": Modes((0.224, 0.618, 1.209, 2.0, 2.99, 4.17), (0.08, 0.25, 0.5, 1.0, 0.8, 0.5), ring=1.6,
+                           ring_slope=0.3, damping=0.4, hardness=0.6, click=0.1, release=2.0),
     "timpani": Modes((1.0, 1.5, 1.98, 2.44, 2.9), (1.0, 0.6, 0.4, 0.25, 0.15), ring=0.9, ring_slope=0.0, damping=1.2,
                      hardness=0.5, click=0.2, release=1.5),
 }

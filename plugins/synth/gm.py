@@ -17,7 +17,7 @@ PROGRAM_RANGES: tuple[tuple[int, int, str], ...] = (
     (11, 11, "vibraphone"),
     (12, 12, "marimba"),
     (13, 13, "xylophone"),
-    (14, 14, "bell"),           # tubular bells
+    (14, 14, "tubular_bells"),
     (15, 15, "pluck"),          # dulcimer
     (16, 18, "organ"),          # drawbar, percussive, rock organ
     (19, 20, "pipe_organ"),     # church organ, reed organ
