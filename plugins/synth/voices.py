@@ -70,9 +70,10 @@ def _filtered_table(freq: float, rate: int, cutoff: float, shape: Callable[[np.n
     return table / max(float(np.abs(table).max()), 1e-9)
 
 
-def _shaped_table(freq: float, rate: int, amplitudes: Callable[[np.ndarray], np.ndarray], headroom: float = 1.0) -> np.ndarray:
-    """A band-limited cycle whose harmonic h has amplitude ``amplitudes(h)`` (h in Hz via freq), peak 1."""
-    h = _harmonics(band_limit(freq * headroom, rate))
+def _shaped_table(freq: float, rate: int, amplitudes: Callable[[np.ndarray], np.ndarray], headroom: float = 1.0,
+                  highest: int = 256) -> np.ndarray:
+    """A band-limited cycle whose harmonic numbers ``h`` have amplitudes ``amplitudes(h)``, peak 1."""
+    h = _harmonics(band_limit(freq * headroom, rate, highest))
     table = harmonic_table(amplitudes(h))
     return table / max(float(np.abs(table).max()), 1e-9)
 
@@ -156,10 +157,11 @@ def organ(freq: float, n: int, bright: float, rate: int, seed: int) -> np.ndarra
 def pipe_organ(freq: float, n: int, bright: float, rate: int, seed: int) -> np.ndarray:
     """Church and reed organ: a principal chorus (8' 4' 2 2/3' 2' ...) that speaks with a puff of wind."""
     levels = np.array([1.0, 0.8, 0.6, 0.7, 0.35, 0.55, 0.2, 0.5, 0.2, 0.3, 0.1, 0.25])
+
     def colour(h: np.ndarray) -> np.ndarray:
-        h = h[: len(levels)]
-        return levels[: len(h)] * np.where(h > 4, 0.6 + 0.4 * bright, 1.0)
-    table = _shaped_table(freq, rate, colour)
+        return levels[h.astype(int) - 1] * np.where(h > 4, 0.6 + 0.4 * bright, 1.0)
+
+    table = _shaped_table(freq, rate, colour, highest=len(levels))
     tone = read_table(table, cycles(freq, n, rate))
     chiff = _breath(n, rate, seed, tone, 0.015, 0.25, 0.03, (max(400.0, 2 * freq), 8000.0))
     return (tone + chiff) * adsr(n, rate, 0.045, 0.3, 0.9)
@@ -167,7 +169,10 @@ def pipe_organ(freq: float, n: int, bright: float, rate: int, seed: int) -> np.n
 
 def accordion(freq: float, n: int, bright: float, rate: int, seed: int) -> np.ndarray:
     """Accordion and harmonica: free reeds, two per note tuned apart so they beat (the musette)."""
-    colour = lambda h: resonance_gain(h * freq, ((1200.0, 0.8, 2.0),), floor=0.4) * lowpass_gain(h * freq, 3000.0 + 3000.0 * bright) / h**0.8  # noqa: E731
+    def colour(h: np.ndarray) -> np.ndarray:
+        reedy = resonance_gain(h * freq, ((1200.0, 0.8, 2.0),), floor=0.4) / h**0.8
+        return reedy * lowpass_gain(h * freq, 3000.0 + 3000.0 * bright)
+
     table = _shaped_table(freq, rate, colour, headroom=1.01)
     return _ensemble(table, freq, n, rate, (-6.0, 6.0), vibrato=0.0) * adsr(n, rate, 0.03, 0.3, 0.85)
 
@@ -212,7 +217,9 @@ VOWELS = {
 
 def choir(freq: float, n: int, bright: float, rate: int, seed: int, vowel: str = "ah") -> np.ndarray:
     """Three singers on a vowel: a glottal source through the vowel's formants, breath, vibrato."""
-    colour = lambda h: resonance_gain(h * freq, VOWELS[vowel], floor=0.03) / h**(1.4 - 0.3 * bright)  # noqa: E731
+    def colour(h: np.ndarray) -> np.ndarray:
+        return resonance_gain(h * freq, VOWELS[vowel], floor=0.03) / h ** (1.4 - 0.3 * bright)
+
     table = _shaped_table(freq, rate, colour, headroom=1.01)
     tone = _ensemble(table, freq, n, rate, (-9.0, 0.0, 8.0), vibrato=14.0, delay=0.15)
     breath = _breath(n, rate, seed, tone, 0.03, 0.0, 1.0, (1500.0, 6000.0))
@@ -297,7 +304,8 @@ def flute(freq: float, n: int, bright: float, rate: int, seed: int) -> np.ndarra
     register = float(np.clip((np.log2(freq / 262.0)) / 2.5, 0.0, 1.0))  # low notes are richer
     levels = np.array([1.0, 0.35 - 0.15 * register + 0.15 * bright, 0.15 - 0.07 * register, 0.07, 0.035, 0.02])
     chiff_levels = levels * np.array([1.0, 2.5, 2.5, 2.0, 2.0, 1.5])
-    steady, chiffed = (_shaped_table(freq, rate, lambda h, a=a: a[: len(h)], headroom=1.01) for a in (levels, chiff_levels))
+    steady, chiffed = (_shaped_table(freq, rate, lambda h, a=a: a[h.astype(int) - 1], headroom=1.01, highest=len(a))
+                       for a in (levels, chiff_levels))
     t = times(n, rate)
     phase = vibrato_cycles(freq, n, rate, speed=5.0, cents=8.0, delay=0.25)
     weight = np.exp(-t / np.float32(0.04))
