@@ -147,7 +147,7 @@ def measure(note: np.ndarray, pitch: int) -> dict[str, str]:
 def timbre_table(fluid: bool) -> None:
     from plugins.synth.gm import voice_for_program
 
-    print(f"\ntimbre per GM family: ours / FluidR3 ({'FluidSynth ' + FLUID_R3.name if fluid else 'not measured'})")
+    print("\ntimbre per GM family: " + (f"ours / FluidSynth with {FLUID_R3.name}" if fluid else "ours (FluidR3 not measured)"))
     columns = ("centroid", "attack", "decay", "p8", "overtones")
     header = {"centroid": "centroid Hz", "attack": "attack s", "decay": "-20 dB s", "p8": "p8 cents",
               "overtones": "overtones x f0"}
