@@ -45,6 +45,7 @@ BODIES: dict[str, Body] = {
 
 
 def _body_table(freq: float, rate: int, body: Body, bright: float) -> np.ndarray:
+    """One cycle of the string's sawtooth at ``freq`` as the body radiates it, peak 1."""
     h = np.arange(1, band_limit(freq * 1.03, rate) + 1, dtype=np.float64)
     bowing = 0.35 + 0.65 * np.abs(np.sin(np.pi * h / 9.0))  # bowed 1/9 along the string: every 9th is weak
     colour = resonance_gain(h * freq, body.resonances, floor=0.35) * lowpass_gain(h * freq, body.rolloff * (0.6 + 0.6 * bright))
@@ -53,6 +54,7 @@ def _body_table(freq: float, rate: int, body: Body, bright: float) -> np.ndarray
 
 
 def bowed(body: Body, freq: float, n: int, bright: float, rate: int, seed: int) -> np.ndarray:
+    """One bowed note on ``body``'s instrument: string, body, bow noise, attack and vibrato."""
     t = times(n, rate)
     # Vibrato: phase deviation depth * sin, so the frequency deviation follows cos; it fades in
     # over 0.4 s after the delay, and its depth breathes slowly as a player's does.
