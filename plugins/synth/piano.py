@@ -2,7 +2,7 @@
 
 A piano string is stiff, so its partials are not harmonic: partial k sounds at
 ``k f sqrt(1 + B k^2)`` (Fletcher 1964), with the inharmonicity ``B`` smallest in the tenor and
-growing towards the treble. That stretch, about +18 cents at partial 8 around C3 and +31 cents
+growing towards the treble. That stretch, about +17 cents at partial 8 around C3 and +31 cents
 around C5, is much of why a piano does not sound like an organ. The sound also dies in two
 stages (the quick "prompt" sound, then the long "aftersound", Weinreich 1977) at a rate that
 depends strongly on the register: a bass string sings for many seconds, a top-octave one for a
