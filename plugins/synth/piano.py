@@ -6,8 +6,9 @@ growing towards the treble. That stretch, about +17 cents at partial 8 around C3
 around C5, is much of why a piano does not sound like an organ. The sound also dies in two
 stages (the quick "prompt" sound, then the long "aftersound", Weinreich 1977) at a rate that
 depends strongly on the register: a bass string sings for many seconds, a top-octave one for a
-fraction of a second. The decay times are fitted to the FluidR3 piano's -20 dB times
-(1.9 s at C2, 1.4 s at C4, 0.23 s at C6; `benchmarks/synth.py` reports both).
+fraction of a second. The decay times were set near the FluidR3 piano's -20 dB times
+(FluidR3 1.9, 1.4 and 0.23 s at C2, C4 and C6; ours 2.4, 1.5 and 0.36 s; `benchmarks/synth.py`
+reports both).
 """
 
 from __future__ import annotations
