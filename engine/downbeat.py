@@ -83,19 +83,17 @@ def phase_scores(notes: Sequence[Note], seconds_per_beat: float, meter: tuple[in
     # The final cadence: the longest note of the last bar's worth of music lands on a downbeat
     # (the last onset itself often does not: a last bar shortened to balance the pickup).
     bar = seconds_per_beat * meter[0]
-    tail = [i for i, n in enumerate(onsets) if n.start >= onsets[-1].end - bar - 1e-6]
+    tail = [i for i, n in enumerate(onsets) if n.start >= onsets[-1].end - bar - 1e-6] or [len(onsets) - 1]
     final = max(tail, key=lambda i: (onsets[i].end - onsets[i].start, -i))
     saliences[final] += ENDING_WEIGHT
     total = sum(saliences)
     results = []
     for phase in phase_candidates(seconds_per_beat, meter):
-        def weight(time: float) -> float:
-            return metric_weight((time - phase) / seconds_per_beat, meter)
-
         pickup = (phase - onsets[0].start) % bar
         if pickup > bar - 0.05 * seconds_per_beat:
             pickup = 0.0
-        score = sum(s * weight(n.start) for s, n in zip(saliences, onsets)) / total
+        score = sum(s * metric_weight((n.start - phase) / seconds_per_beat, meter)
+                    for s, n in zip(saliences, onsets)) / total
         results.append((phase, score - PICKUP_COST * pickup / bar))
     return results
 

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from engine import Lyric, Note, Score, Text, Track
 from engine.theory import metric_weight
 
-from .accompany import AccompanimentOptions, Grid, accompaniment_for, resolve_key
-from .scoretools import bar_count, melody_track, monophonic
+from .accompany import AccompanimentOptions, accompaniment_for, resolve_key
+from .scoretools import Grid, bar_count, melody_track, monophonic
 from .syllables import Syllable, detect_language, syllabify
 
 if TYPE_CHECKING:
