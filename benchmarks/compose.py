@@ -31,6 +31,7 @@ from pathlib import Path
 import pretty_midi
 
 from engine import Note, Score, Text, Track
+from engine.downbeat import phase_candidates, score_downbeat
 from engine.theory import Chord, Key, find_key, metric_weight, pitch_class_durations
 from plugins.compose.accompany import AccompanimentOptions, accompaniment_for
 from plugins.compose.harmony import (ChordSpan, chord_tone_rate, harmony_states, note_evidence,
@@ -39,7 +40,7 @@ from plugins.compose.scoretools import Grid, melody_grid, monophonic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from abc_chords import AbcTune, read_abc_file  # noqa: E402  (a sibling script, not a package)
-from plugins.compose.song import make_song
+from plugins.compose.song import make_song, sung_rate
 from plugins.compose.syllables import syllabify
 
 
@@ -148,6 +149,36 @@ def greedy_chords(melody: list[Note], key: Key, grid: Grid, per_bar: int) -> lis
     return spans
 
 
+def downbeat_benchmark(data: Path, which: str) -> None:
+    """Nottingham tunes with their meter info removed (pickup not stated) and started at a random
+    point of the bar: how often the downbeat finder puts the bar lines where the ABC has them,
+    beside counting bars from t=0 (what a composer without it does)."""
+    import random
+
+    rng = random.Random(0)
+    tunes = [t for t in nottingham(data) if which == "all" or held_out(t) == (which == "held-out")]
+    found = naive = 0
+    by_meter: dict[tuple[int, int], list[int]] = {}
+    for tune in tunes:
+        score, melody, _ = tune_score(tune)
+        candidates = phase_candidates(score.seconds_per_beat, score.time_signature)
+        shift = rng.choice(candidates)
+        notes = [Note(n.pitch, n.start + shift, n.end + shift, n.velocity) for n in melody]
+        truth = (score.first_downbeat + shift) % score.seconds_per_bar
+        bare = Score([Track(notes)], tempo=score.tempo, time_signature=score.time_signature)
+        phase = score_downbeat(bare, notes).phase
+        hit = abs(phase - truth) < 1e-6 or abs(phase - truth) > score.seconds_per_bar - 1e-6
+        found += hit
+        naive += abs(truth) < 1e-6 or abs(truth - score.seconds_per_bar) < 1e-6
+        counts = by_meter.setdefault(score.time_signature, [0, 0])
+        counts[0] += hit
+        counts[1] += 1
+    print(f"\n2a. Downbeats of {len(tunes)} Nottingham tunes ({which}) with no meter information, started at a "
+          "random point of the bar")
+    print(f"   downbeat finder {found / len(tunes):.1%}; bars counted from t=0 {naive / len(tunes):.1%}")
+    print("   by meter: " + ", ".join(f"{n}/{d} {h / c:.0%} of {c}" for (n, d), (h, c) in sorted(by_meter.items())))
+
+
 def harmony_benchmark(data: Path, which: str) -> None:
     tunes = [t for t in nottingham(data) if which == "all" or held_out(t) == (which == "held-out")]
     names = ["HMM (ours)", "HMM, bars from t=0", "greedy best fit", "always the tonic", "human chords"]
@@ -188,55 +219,154 @@ def harmony_benchmark(data: Path, which: str) -> None:
 
 
 # -- 3. text setting -----------------------------------------------------------------------------
-def naive_onsets(notes: list[Note], count: int) -> list[float]:
+SONG_DEFAULTS = {"phrase_bars": 0, "max_rate": 3.5, "melisma": False, "extend": "repeat", "voice_program": None,
+                 "accompaniment": False, "key": None}
+SETTERS = ("naive (a syllable a note)", "song before (--before)", "song (default)")
+#: Run in a checkout of an earlier Muse (``--before DIR``): its `song` composer sets the same
+#: quatrains to the same tunes, and reports each line's (onset, duration, rest after) per syllable.
+BEFORE_SCRIPT = """
+import json, math, sys
+import pretty_midi
+from engine import Score, Text
+from plugins.compose.song import make_song
+jobs = json.load(sys.stdin)
+out = []
+for path, quatrain in jobs:
+    score = Score.from_midi(pretty_midi.PrettyMIDI(path))
+    song = make_song(Text(quatrain), score, {"phrase_bars": 0, "melisma": False, "extend": "repeat",
+                     "voice_program": None, "accompaniment": False, "key": None}, 0)
+    voice = {round(n.start, 6): n for n in song.tracks[0].notes}
+    lines, index = [], 0
+    for line in song.meta["lines"]:
+        lyrics = song.lyrics[index:index + line["syllables"]]
+        index += line["syllables"]
+        notes = [voice[round(lyric.time, 6)] for lyric in lyrics]
+        following = song.lyrics[index].time if index < len(song.lyrics) else 1e9
+        lines.append([(n.start, n.end - n.start, following - notes[-1].end) for n in notes])
+    out.append(lines)
+json.dump(out, sys.stdout)
+"""
+
+
+def naive_onsets(notes: list[Note], count: int) -> list[tuple[float, float]]:
     """One syllable per note in order; split the longest notes in two, or drop the last onsets."""
     spans = [(n.start, n.end) for n in notes]
     while len(spans) < count:
         i = max(range(len(spans)), key=lambda k: spans[k][1] - spans[k][0])
         a, b = spans[i]
         spans[i:i + 1] = [(a, (a + b) / 2), ((a + b) / 2, b)]
-    return [a for a, _ in spans[:count]]
+    return spans[:count]
 
 
-def setting_benchmark(data: Path, tunes: int) -> None:
+def generated_tunes(count: int, folder: Path) -> list[str]:
+    """``count`` tunes from the `melody` generator with its defaults (seeds 0..count-1), as MIDI files."""
+    from engine import Engine
+
+    muse = Engine()
+    paths = []
+    for seed in range(count):
+        path = folder / f"generated{seed}.mid"
+        muse.generate("melody", seed=seed).to_midi().write(str(path))
+        paths.append(str(path))
+    return paths
+
+
+def setting_benchmark(data: Path, tunes: int, before: Path | None) -> None:
+    import tempfile
+
+    nottingham_paths = sorted(glob.glob(str(data / "melody/nottingham/midi_melody/*.mid")))[:tunes:max(1, tunes // 20)]
+    with tempfile.TemporaryDirectory() as folder:
+        for label, paths in (("Nottingham tunes (120 qpm)", nottingham_paths),
+                             ("tunes of the `melody` generator (its defaults)", generated_tunes(20, Path(folder)))):
+            setting_table(data, label, paths, before)
+
+
+def setting_table(data: Path, label: str, paths: list[str], before: Path | None) -> None:
+    """Sonnet quatrains set to Nottingham tunes: the singing rate, short syllables, stress on the
+    beat, and rests at line ends, for a naive setter, the `song` composer of an earlier checkout
+    (``before``, run in a child process on the same inputs), and `song` as it is."""
     lines = [line for line in (data / "text/shakespeare_sonnets.txt").read_text().splitlines() if line.strip()][:28]
-    paths = sorted(glob.glob(str(data / "melody/nottingham/midi_melody/*.mid")))[:tunes:max(1, tunes // 20)]
-    scores = {"song composer": [[], []], "naive": [[], []]}
+    results = {name: {"rates": [], "short": [], "strong": [], "light": [], "rests": []} for name in SETTERS}
+    used = 0
+    jobs: list[tuple[str, list[str]]] = []
     for path in paths:
         score = load(path)
         melody = monophonic(next(t for t in score.tracks if t.notes).notes)
         if score.time_signature[1] not in (4, 8) or len(melody) < 8:
             continue
+        used += 1
         beat, meter = score.seconds_per_beat, score.time_signature
         for start in range(0, len(lines), 4):
             quatrain = lines[start:start + 4]
-            song = make_song(Text(quatrain), score, {"phrase_bars": 0, "melisma": False, "extend": "repeat",
-                                                     "voice_program": None, "accompaniment": False, "key": None}, 0)
             syllables = [s for line in quatrain for s in syllabify(line)]
-            bar = score.seconds_per_bar  # metric weight repeats every bar, so an intro bar changes nothing
-            _score_onsets(scores["song composer"], [lyric.time for lyric in song.lyrics], syllables, beat, meter)
-            phrase_bars = song.meta["phrase_bars"]
-            naive = []
-            for index, line in enumerate(quatrain):
-                count = len(syllabify(line))
-                phrase_start = index * phrase_bars * bar
-                phrase = [n for n in melody if phrase_start <= n.start < phrase_start + phrase_bars * bar] or melody[:8]
-                naive += naive_onsets(phrase, count)
-            _score_onsets(scores["naive"], naive, syllables, beat, meter)
-    print(f"\n3. Setting {len(lines)} sonnet lines to {len(paths)} Nottingham tunes")
-    print(f"   {'setter':16s} {'stressed on strong beats':>26s} {'unstressed off them':>22s}")
-    for name, (strong, weak) in scores.items():
-        print(f"   {name:16s} {statistics.mean(strong):>26.1%} {statistics.mean(weak):>22.1%}")
-    ratio = statistics.mean(scores["song composer"][0]) / statistics.mean(scores["naive"][0])
-    print(f"   stressed-on-strong, ours / naive: {ratio:.2f}x")
+            _measure(results[SETTERS[0]], _naive_setting(quatrain, melody, score), syllables, beat, meter)
+            song = make_song(Text(quatrain), score, SONG_DEFAULTS, 0)
+            _measure(results[SETTERS[2]], _sung_lines(song), syllables, beat, meter)
+            jobs.append((path, quatrain))
+    if before is not None:
+        import json
+        import os
+        import subprocess
+
+        env = {**os.environ, "PYTHONPATH": str(before)}
+        done = subprocess.run([sys.executable, "-c", BEFORE_SCRIPT], input=json.dumps(jobs), capture_output=True,
+                              text=True, cwd=before, env=env, check=True)
+        for (path, quatrain), sung in zip(jobs, json.loads(done.stdout)):
+            score = load(path)
+            syllables = [s for line in quatrain for s in syllabify(line)]
+            _measure(results[SETTERS[1]], sung, syllables, score.seconds_per_beat, score.time_signature)
+    else:
+        del results[SETTERS[1]]
+    print(f"\n3. Setting {len(lines)} sonnet lines (7 quatrains) to {used} {label}")
+    print(f"   {'setter':30s} {'syll/s mean':>11s} {'p90':>5s} {'< 0.2 s':>8s} {'stressed on strong':>19s} "
+          f"{'unstressed off':>15s} {'line ends in a rest':>20s}")
+    for name, r in results.items():
+        rates = sorted(r["rates"])
+        print(f"   {name:30s} {statistics.mean(rates):>11.2f} {rates[int(0.9 * len(rates))]:>5.2f} "
+              f"{statistics.mean(r['short']):>8.1%} {statistics.mean(r['strong']):>19.1%} "
+              f"{statistics.mean(r['light']):>15.1%} {statistics.mean(r['rests']):>20.1%}")
 
 
-def _score_onsets(bucket, onsets, syllables, beat, meter) -> None:
+def _sung_lines(song: Score) -> list[list[tuple[float, float, float]]]:
+    """Per line: (onset, duration, rest after the line) of each syllable, from a song's voice
+    track and lyrics (a line is the lyrics the composer set for one poem line)."""
+    voice = {round(n.start, 6): n for n in song.tracks[0].notes}
+    lines, index = [], 0
+    for line in song.meta["lines"]:
+        lyrics = song.lyrics[index:index + line["syllables"]]
+        index += line["syllables"]
+        notes = [voice[round(lyric.time, 6)] for lyric in lyrics]
+        following = song.lyrics[index].time if index < len(song.lyrics) else math.inf
+        rest = following - notes[-1].end
+        lines.append([(n.start, n.end - n.start, rest) for n in notes])
+    return lines
+
+
+def _naive_setting(quatrain: list[str], melody: list[Note], score: Score) -> list[list[tuple[float, float, float]]]:
+    bar = score.seconds_per_bar
+    bars = max(1, round(len(melody) / max(1, len(quatrain)) / score.time_signature[0]))  # notes per line
+    spans = []
+    for index, line in enumerate(quatrain):
+        phrase = [n for n in melody if index * bars * bar <= n.start < (index + 1) * bars * bar] or melody[:8]
+        spans.append(naive_onsets(phrase, len(syllabify(line))))
+    lines = []
+    for index, line in enumerate(spans):
+        following = spans[index + 1][0][0] if index + 1 < len(spans) else math.inf
+        lines.append([(a, b - a, following - line[-1][1]) for a, b in line])
+    return lines
+
+
+def _measure(bucket, lines, syllables, beat, meter) -> None:
+    onsets = [onset for line in lines for onset, _, _ in line]
     weights = [metric_weight(t / beat, meter) for t in onsets]
     stressed = [w >= 0.5 for w, s in zip(weights, syllables) if s.stress == 1.0]
     light = [w < 0.5 for w, s in zip(weights, syllables) if s.stress == 0.0]
-    bucket[0].append(sum(stressed) / max(1, len(stressed)))
-    bucket[1].append(sum(light) / max(1, len(light)))
+    bucket["strong"].append(sum(stressed) / max(1, len(stressed)))
+    bucket["light"].append(sum(light) / max(1, len(light)))
+    for line in lines:
+        bucket["rates"].append(sung_rate([onset for onset, _, _ in line]))
+        bucket["short"].append(sum(duration < 0.2 - 1e-9 for _, duration, _ in line) / len(line))
+        bucket["rests"].append(line[-1][2] >= beat * 0.5 - 1e-6)
 
 
 def main() -> None:
@@ -245,14 +375,17 @@ def main() -> None:
     parser.add_argument("--tunes", type=int, default=400, help="key benchmark: tunes to read; setting: range sampled")
     parser.add_argument("--harmony", choices=("held-out", "development", "all"), default="held-out",
                         help="which half of Nottingham the harmony figures are measured on")
+    parser.add_argument("--before", type=Path, help="a checkout of an earlier Muse whose `song` composer is "
+                        "measured beside this one (e.g. git worktree add /tmp/before f0cd15e)")
     parser.add_argument("--only", choices=("key", "harmony", "setting"), help="run one part")
     args = parser.parse_args()
     if args.only in (None, "key"):
         key_benchmark(args.data, args.tunes)
     if args.only in (None, "harmony"):
+        downbeat_benchmark(args.data, args.harmony)
         harmony_benchmark(args.data, args.harmony)
     if args.only in (None, "setting"):
-        setting_benchmark(args.data, args.tunes)
+        setting_benchmark(args.data, args.tunes, args.before)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,9 @@ PICKUP_COST = 0.03
 #: A phase the score states (pickup = 0 with a meter) keeps its place unless another phase
 #: explains the tune better by this share of the total salience.
 STATED_MARGIN = 0.01
+#: The margin against a phase half a bar away, which accents alone tell apart least well (beats
+#: 1 and 3 of a reel both carry weight): a stated bar line is not moved by half a bar lightly.
+HALF_BAR_MARGIN = 0.02
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,9 @@ def find_downbeat(notes: Sequence[Note], seconds_per_beat: float, meter: tuple[i
         stated = stated_phase % bar
         own = max((s for p, s in scores if abs(p - stated) < 1e-6 or abs(p - stated - bar) < 1e-6),
                   default=None)
-        if own is not None and own >= best - STATED_MARGIN:
+        half_bar = abs(abs(best_phase - stated) - bar / 2) < 1e-6
+        margin = HALF_BAR_MARGIN if half_bar else STATED_MARGIN
+        if own is not None and own >= best - margin:
             return _grid(stated, start, bar, seconds_per_beat, "score")
     return _grid(best_phase, start, bar, seconds_per_beat, "estimated")
 
