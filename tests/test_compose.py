@@ -104,6 +104,41 @@ def test_song_lyrics_are_lyric_events_on_note_onsets(eng, tmp_path):
     assert names[:2] == ["voice", "bass"] and any(i.is_drum for i in midi.instruments)
 
 
+@pytest.mark.parametrize(("tempo", "bars", "hurried_bars"), [(120.0, 2, 2), (240.0, 4, 2)])
+def test_song_lines_are_sung_no_faster_than_the_rate_over_longer_phrases_at_faster_tempi(eng, tempo, bars,
+                                                                                         hurried_bars):
+    song = eng.compose("song", Text(POEM), tune(TWINKLE * 2, step=60 / tempo, tempo=tempo), seed=3,
+                       accompaniment=False)
+    assert song.meta["phrase_bars"] == bars
+    assert all(0 < line["rate"] <= 3.5 for line in song.meta["lines"])
+    assert song.meta["syllables_per_second"] <= 3.5
+    hurried = eng.compose("song", Text(POEM), tune(TWINKLE * 2, step=60 / tempo, tempo=tempo), seed=3,
+                          accompaniment=False, max_rate=8.0)
+    assert hurried.meta["phrase_bars"] == hurried_bars  # a faster rate allowed: shorter phrases, but never
+    # one bar a line at a tempo where two bars sing at an easy pace
+
+
+def test_each_line_fills_its_phrase_and_ends_in_a_rest(eng):
+    song = eng.compose("song", Text(POEM), tune(TWINKLE * 2), seed=3, accompaniment=False)
+    beat, phrase = 0.5, song.meta["phrase_bars"] * 2.0
+    voice = song.tracks[0].notes
+    onsets = {round(n.start, 6) for n in voice}
+    assert all(round(lyric.time, 6) in onsets for lyric in song.lyrics)  # lyrics stay on the voice's onsets
+    starts = [0] + list(np.cumsum([line["syllables"] for line in song.meta["lines"]]))
+    lines = [song.lyrics[a:b] for a, b in zip(starts, starts[1:])]
+    intro = 2.0 if lines[0][0].time > 1e-6 else 0.0  # a bar before a first line that opens with a pickup
+    stanza_break = 2.0  # the poem's blank line is a bar's rest before its third sung line
+    line_starts = [intro, intro + phrase, intro + 2 * phrase + stanza_break]
+    for lyrics, start in zip(lines, line_starts):
+        assert start - beat - 1e-6 <= lyrics[0].time <= start + beat + 1e-6  # on the phrase's downbeat or a pickup
+        assert lyrics[-1].time >= start + phrase / 2  # spread over the phrase, not crammed into its start
+        last = next(n for n in voice if abs(n.start - lyrics[-1].time) < 1e-6)
+        assert last.end <= start + phrase - beat + 1e-6  # a beat's breath closes the line
+    for before, after in zip(lines, lines[1:]):
+        end = max(n.end for n in voice if n.start <= before[-1].time + 1e-6)
+        assert after[0].time - end >= beat / 2 - 1e-6
+
+
 def test_song_extends_a_short_melody_deterministically_and_says_so(eng):
     short = tune(TWINKLE[:8])  # two bars for three lines
     first = eng.compose("song", Text(POEM), short, seed=5, accompaniment=False)
