@@ -101,22 +101,28 @@ def line_rest(seconds_per_beat: float, meter: tuple[int, int]) -> float:
     return beats_per_group(meter) * seconds_per_beat
 
 
-def choose_phrase_bars(line_lengths: Sequence[int], seconds_per_beat: float, meter: tuple[int, int],
+def choose_phrase_bars(lines: Sequence[Sequence[Syllable]], seconds_per_beat: float, meter: tuple[int, int],
                        max_rate: float) -> int:
     """Bars per line: the shortest phrase (2, 4 or 8 bars) that sings nine lines in ten at no
-    more than ``max_rate`` syllables a second, leaving the line-end rest; one bar when even two
-    would drag (slower than SLOWEST_RATE at a slow tempo)."""
+    more than ``max_rate`` syllables a second and has a strong beat for each of their stressed
+    syllables, leaving the line-end rest; one bar when even two would drag (slower than
+    SLOWEST_RATE at a slow tempo)."""
     bar = seconds_per_beat * meter[0]
     rest = line_rest(seconds_per_beat, meter)
-    ordered = sorted(line_lengths)
-    typical, long = ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+    counts = sorted(len(line) for line in lines)
+    stresses = sorted(sum(1 for s in line if s.stress == 1.0) for line in lines)
+    typical, long = counts[len(counts) // 2], counts[min(len(counts) - 1, int(0.9 * len(counts)))]
+    stressed = stresses[min(len(stresses) - 1, int(0.9 * len(stresses)))]
 
-    def rate(count: int, bars: int) -> float:
-        return count / max(bars * bar - rest, 0.5 * bar)
+    def fits(bars: int) -> bool:
+        sung = max(bars * bar - rest, 0.5 * bar)
+        strong = sum(1 for b in range(bars * meter[0]) if metric_weight(b, meter) >= 0.5
+                     and b * seconds_per_beat < sung - 1e-9)
+        return long / sung <= max_rate and strong >= stressed
 
-    if rate(long, 1) <= max_rate and rate(typical, 2) < SLOWEST_RATE:
+    if fits(1) and typical / (2 * bar - rest) < SLOWEST_RATE:
         return 1
-    return next((bars for bars in PHRASE_CHOICES[1:] if rate(long, bars) <= max_rate), PHRASE_CHOICES[-1])
+    return next((bars for bars in PHRASE_CHOICES[1:] if fits(bars)), PHRASE_CHOICES[-1])
 
 
 def phrase_order(phrases: Sequence[Phrase], lines: int, tonic: int, rng: random.Random) -> tuple[list[int], int]:
@@ -302,7 +308,7 @@ def make_song(text: Text, score: Score, params: dict[str, Any], seed: int, conte
     line_lengths = [len(s) for s in sung if s]
     beat, meter = score.seconds_per_beat, score.time_signature
     max_rate = params.get("max_rate") or DEFAULT_MAX_RATE
-    bars = params["phrase_bars"] or choose_phrase_bars(line_lengths, beat, meter, max_rate)
+    bars = params["phrase_bars"] or choose_phrase_bars([s for s in sung if s], beat, meter, max_rate)
     phrases = split_phrases(melody, score.seconds_per_bar, bars, grid.bars, grid.start)
     if not phrases:  # a melody all pickup and no bar: sing its notes as one phrase
         phrases = [Phrase([Note(n.pitch, n.start - melody[0].start, n.end - melody[0].start, n.velocity)
