@@ -197,6 +197,26 @@ def _label(params: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in params.items())
 
 
+def sung_words(score: Score) -> str:
+    """A score's lyrics as the words are sung, to read while listening: karaoke syllables ("ri-",
+    "ver") joined into words, a new line where the singer rests (a silence before the next word)."""
+    ends: dict[float, float] = {}
+    for track in score.tracks:
+        for note in track.notes:
+            key = round(note.start, 3)
+            ends[key] = max(ends.get(key, 0.0), note.end)
+    text = ""
+    for index, lyric in enumerate(score.lyrics):
+        previous = score.lyrics[index - 1] if index else None
+        if text.endswith("-"):
+            text = text[:-1]
+        elif previous is not None:
+            rested = lyric.time - ends.get(round(previous.time, 3), lyric.time) > 0.1
+            text += "\n" if rested else " "
+        text += lyric.text
+    return text
+
+
 def gallery_html(exhibits: list[Exhibit], folder: Path) -> str:
     """A self-contained page: images, audio players, texts, and each work's provenance."""
     cards = []
@@ -212,6 +232,8 @@ def gallery_html(exhibits: list[Exhibit], folder: Path) -> str:
         if isinstance(exhibit.work, Text):
             title = f"<h3>{html.escape(exhibit.work.title)}</h3>" if exhibit.work.title else ""
             body.insert(0, f'{title}<pre class="poem">{html.escape(exhibit.work.body)}</pre>')
+        elif isinstance(exhibit.work, Score) and exhibit.work.lyrics:
+            body.insert(0, f'<pre class="poem">{html.escape(sung_words(exhibit.work))}</pre>')
         meta = html.escape(json.dumps(exhibit.work.meta, indent=1, sort_keys=True))
         cards.append(
             f'<section><h2>{html.escape(exhibit.title)}</h2><p class="what">{html.escape(describe(exhibit.work))}, '

@@ -139,6 +139,14 @@ def test_each_line_fills_its_phrase_and_ends_in_a_rest(eng):
         assert after[0].time - end >= beat / 2 - 1e-6
 
 
+def test_the_demo_shows_a_songs_words_line_by_line_as_they_are_sung(eng):
+    from engine.demo import sung_words
+
+    song = eng.compose("song", Text(POEM), tune(TWINKLE * 2), seed=3, accompaniment=False)
+    words = [" ".join(w.strip(",.?") for w in line.split()) for line in POEM if line]
+    assert sung_words(song).split("\n") == words
+
+
 def test_song_extends_a_short_melody_deterministically_and_says_so(eng):
     short = tune(TWINKLE[:8])  # two bars for three lines
     first = eng.compose("song", Text(POEM), short, seed=5, accompaniment=False)
