@@ -1,20 +1,25 @@
-"""How well the composers' musical choices match people's, against simple baselines.
+"""How well the composers' musical choices match people's, against simple baselines, in one run.
 
 1. Key: the Krumhansl-Schmuckler tonic against the annotated root of the Irish dance tunes of
    Ceol Rince na hEireann (``roots.csv``), beside two baselines: the last note's pitch class and
    the most-played pitch class.
-2. Harmony: the 91 CRE tunes that come with a chord track (chords written by people, as ABC
-   chord symbols) are re-harmonised from their melody alone, a chord per half bar. Reported:
-   how often our chord's root is the human chord's root, and the share of strong-beat melody
-   notes that are chord tones; for the Viterbi composer, a greedy one (the best-fitting chord
-   per segment, no progression model) and "always the tonic". The human chords' own chord-tone
-   rate is the reference.
-3. Text setting: the first sonnets' lines set to Nottingham tunes by the `song` composer and by
-   a naive setter (syllables on successive notes, the longest notes split or the last ones
-   merged until the counts match). Reported: the share of stressed syllables on strong beats
-   (metric weight >= 0.5) and of unstressed syllables off them.
+2. Downbeats: Nottingham tunes (read from their ABC, so the bar lines are known) stripped of meter
+   information and started at a random point of the bar; how often the downbeat finder puts the
+   bar lines back where the ABC has them, beside counting bars from t=0.
+3. Harmony: the same tunes harmonised from their melody alone by `accompany`'s HMM; how often our
+   chord root is the root of the chord symbol a person wrote (sampled every eighth note), and the
+   share of strong-beat melody notes that are chord tones; beside the HMM on bars counted from
+   t=0, a greedy harmoniser (the best-fitting chord per segment, no transitions) and "always the
+   tonic". By default the held-out half of Nottingham: the harmoniser's settings were only ever
+   tried on the other half (``--harmony development``). Nottingham is GPLv3: it is read here for
+   evaluation only, and nothing of it is shipped.
+4. Text setting: sonnet quatrains set to Nottingham tunes and to tunes of the `melody` generator:
+   syllables a second within a line, the share of syllables shorter than 0.2 s, stressed syllables
+   on strong beats (metric weight >= 0.5) and unstressed ones off them, and lines that end in a
+   rest; for a naive setter, `song` as it is, and (``--before DIR``) the `song` of an earlier
+   checkout run on the same inputs.
 
-    MUSE_THREADS=1 nice python benchmarks/compose.py [--data /work/shared/data] [--tunes 200]
+    MUSE_THREADS=1 nice python benchmarks/compose.py [--data /work/shared/data] [--before DIR]
 """
 
 from __future__ import annotations
@@ -173,7 +178,7 @@ def downbeat_benchmark(data: Path, which: str) -> None:
         counts = by_meter.setdefault(score.time_signature, [0, 0])
         counts[0] += hit
         counts[1] += 1
-    print(f"\n2a. Downbeats of {len(tunes)} Nottingham tunes ({which}) with no meter information, started at a "
+    print(f"\n2. Downbeats of {len(tunes)} Nottingham tunes ({which}) with no meter information, started at a "
           "random point of the bar")
     print(f"   downbeat finder {found / len(tunes):.1%}; bars counted from t=0 {naive / len(tunes):.1%}")
     print("   by meter: " + ", ".join(f"{n}/{d} {h / c:.0%} of {c}" for (n, d), (h, c) in sorted(by_meter.items())))
@@ -207,7 +212,7 @@ def harmony_benchmark(data: Path, which: str) -> None:
             agree[name][0] += hits
             agree[name][1] += total
             fit[name].append(chord_tone_rate(spans, melody, true_grid))
-    print(f"\n2. Chord roots against Nottingham's human chord symbols: {len(tunes)} tunes ({which}), "
+    print(f"\n3. Chord roots against Nottingham's human chord symbols: {len(tunes)} tunes ({which}), "
           "sampled every eighth note")
     print(f"   {'method':22s} {'root = human root':>18s} {'strong-beat chord tones':>24s}")
     for name in names:
@@ -317,7 +322,7 @@ def setting_table(data: Path, label: str, paths: list[str], before: Path | None)
             _measure(results[SETTERS[1]], sung, syllables, score.seconds_per_beat, score.time_signature)
     else:
         del results[SETTERS[1]]
-    print(f"\n3. Setting {len(lines)} sonnet lines (7 quatrains) to {used} {label}")
+    print(f"\n4. Setting {len(lines)} sonnet lines (7 quatrains) to {used} {label}")
     print(f"   {'setter':30s} {'syll/s mean':>11s} {'p90':>5s} {'< 0.2 s':>8s} {'stressed on strong':>19s} "
           f"{'unstressed off':>15s} {'line ends in a rest':>20s}")
     for name, r in results.items():
