@@ -11,6 +11,8 @@ the melody itself, the way a listener hears it:
   :func:`engine.theory.metric_weight` wins;
 - **long notes**: a note's salience grows with the time until the next onset;
 - **accent**: a note played louder than the tune's median velocity counts more;
+- **harmony**: chords change on bar lines, so the right cut leaves each bar's notes fitting one
+  of the key's chords best;
 - **the pickup**: most tunes start on the downbeat or just before it, so of two phases that fit
   the accents alike (bar or half bar?) the one with the shorter pickup wins.
 
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from collections.abc import Sequence
 
-from .theory import metric_weight
+from .theory import diatonic_chords, find_key, metric_weight, pitch_class_durations
 
 if TYPE_CHECKING:
     from .works import Note, Score
@@ -33,6 +35,10 @@ if TYPE_CHECKING:
 LONG_NOTE_WEIGHT = 1.0
 #: Salience added per 16 velocity steps above the median (an accent as a player makes one).
 ACCENT_WEIGHT = 0.5
+#: Weight of harmonic fit per bar (0..1, see _bar_harmony) beside the metric score.
+HARMONY_WEIGHT = 0.5
+#: What a chord change in mid-bar costs against a bar that holds one chord (share of the bar).
+HALF_BAR_CHANGE = 0.1
 #: Extra salience of the final cadence note (the longest in the last bar's worth of music).
 ENDING_WEIGHT = 4.0
 #: Cost of a pickup, per bar of it: most tunes start on the downbeat or a beat or so before it,
@@ -40,10 +46,10 @@ ENDING_WEIGHT = 4.0
 PICKUP_COST = 0.03
 #: A phase the score states (pickup = 0 with a meter) keeps its place unless another phase
 #: explains the tune better by this share of the total salience.
-STATED_MARGIN = 0.01
+STATED_MARGIN = 0.02
 #: The margin against a phase half a bar away, which accents alone tell apart least well (beats
 #: 1 and 3 of a reel both carry weight): a stated bar line is not moved by half a bar lightly.
-HALF_BAR_MARGIN = 0.02
+HALF_BAR_MARGIN = 0.03
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,8 @@ def phase_candidates(seconds_per_beat: float, meter: tuple[int, int]) -> list[fl
 
 def phase_scores(notes: Sequence[Note], seconds_per_beat: float, meter: tuple[int, int]) -> list[tuple[float, float]]:
     """``(phase, score)`` for each candidate phase: the salience-weighted metric weight of the
-    melody's onsets, as a share of the total salience (0..1), less the cost of the pickup it implies."""
+    melody's onsets as a share of the total salience (0..1), plus HARMONY_WEIGHT times how well
+    its bars fit one chord each, less the cost of the pickup it implies."""
     onsets = sorted(notes, key=lambda n: n.start)
     if not onsets:
         return [(0.0, 0.0)]
@@ -90,6 +97,7 @@ def phase_scores(notes: Sequence[Note], seconds_per_beat: float, meter: tuple[in
     final = max(tail, key=lambda i: (onsets[i].end - onsets[i].start, -i))
     saliences[final] += ENDING_WEIGHT
     total = sum(saliences)
+    chords = [set(c.pitch_classes) for c in diatonic_chords(find_key(pitch_class_durations(onsets)), False)]
     results = []
     for phase in phase_candidates(seconds_per_beat, meter):
         pickup = (phase - onsets[0].start) % bar
@@ -97,8 +105,39 @@ def phase_scores(notes: Sequence[Note], seconds_per_beat: float, meter: tuple[in
             pickup = 0.0
         score = sum(s * metric_weight((n.start - phase) / seconds_per_beat, meter)
                     for s, n in zip(saliences, onsets)) / total
+        score += HARMONY_WEIGHT * _bar_harmony(onsets, phase, bar, chords, meter[0] % 2 == 0)
         results.append((phase, score - PICKUP_COST * pickup / bar))
     return results
+
+
+def _chord_fit(onsets: Sequence[Note], start: float, end: float, chords: list[set[int]]) -> float | None:
+    """The best chord's share of the sounding time in ``start..end`` (None when silent)."""
+    durations = [0.0] * 12
+    for note in onsets:
+        overlap = min(note.end, end) - max(note.start, start)
+        if overlap > 0:
+            durations[note.pitch % 12] += overlap
+    total = sum(durations)
+    return max(sum(durations[pc] for pc in chord) for chord in chords) / total if total > 0 else None
+
+
+def _bar_harmony(onsets: Sequence[Note], phase: float, bar: float, chords: list[set[int]], halves: bool) -> float:
+    """How well the bars cut at ``phase`` fit one chord each (or, in even meters, one chord per
+    half bar at a cost of HALF_BAR_CHANGE): the mean over bars of the best chord's share of the
+    bar's sounding time. Harmony changes on bar lines, so the right cut fits best."""
+    first = phase + math.floor((onsets[0].start - phase) / bar) * bar
+    fits = []
+    while first < onsets[-1].end - 1e-9:
+        whole = _chord_fit(onsets, first, first + bar, chords)
+        if whole is not None:
+            if halves:
+                parts = [_chord_fit(onsets, first, first + bar / 2, chords),
+                         _chord_fit(onsets, first + bar / 2, first + bar, chords)]
+                split = [p for p in parts if p is not None]
+                whole = max(whole, sum(split) / len(split) - HALF_BAR_CHANGE)
+            fits.append(whole)
+        first += bar
+    return sum(fits) / len(fits) if fits else 0.0
 
 
 def find_downbeat(notes: Sequence[Note], seconds_per_beat: float, meter: tuple[int, int],
