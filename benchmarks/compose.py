@@ -41,6 +41,7 @@ from engine.theory import Chord, Key, find_key, metric_weight, pitch_class_durat
 from plugins.compose.accompany import AccompanimentOptions, accompaniment_for
 from plugins.compose.harmony import (ChordSpan, chord_tone_rate, harmony_states, note_evidence,
                                      pitch_class_probabilities, segment_bounds)
+from plugins.compose.plugin import SongComposer
 from plugins.compose.scoretools import Grid, melody_grid, monophonic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -230,9 +231,9 @@ def harmony_benchmark(data: Path, which: str) -> None:
     print(f"   root agreement, ours / always the tonic: {ours / tonic_rate:.2f}x")
 
 
-# -- 3. text setting -----------------------------------------------------------------------------
-SONG_DEFAULTS = {"phrase_bars": 0, "max_rate": 3.5, "melisma": False, "extend": "repeat", "voice_program": None,
-                 "accompaniment": False, "key": None}
+# -- 4. text setting -----------------------------------------------------------------------------
+#: The `song` composer's declared defaults, without the accompaniment (only the voice is measured).
+SONG_DEFAULTS = {**{param.name: param.default for param in SongComposer.params}, "accompaniment": False}
 SETTERS = ("naive (a syllable a note)", "song before (--before)", "song (default)")
 #: Run in a checkout of an earlier Muse (``--before DIR``): its `song` composer sets the same
 #: quatrains to the same tunes, and reports each line's (onset, duration, rest after) per syllable.

@@ -51,6 +51,7 @@ class SongComposer(Composer):
     params = (
         Param("phrase_bars", int, 0, "bars of melody per poem line (0: the shortest of 2, 4 or 8 that keeps "
               "max_rate)", min=0, max=16),
+        # 3.5 syllables a second is a folk singer's brisk pace; faster, words blur into patter
         Param("max_rate", float, 3.5, "most syllables a second a line is sung at; lines get longer phrases to "
               "keep under it", min=1.0, max=10.0),
         Param("melisma", bool, False, "keep every melody note, letting a syllable span several (else merge them)"),

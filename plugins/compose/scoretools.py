@@ -76,9 +76,3 @@ def monophonic(notes: list[Note]) -> list[Note]:
     for current, following in zip(line, line[1:]):
         current.end = min(current.end, following.start)
     return [note for note in line if note.end - note.start > 1e-4]
-
-
-def bar_count(score: Score, end: float | None = None) -> int:
-    """Whole bars needed to hold everything up to ``end`` (default: the score's last release)."""
-    end = score.duration if end is None else end
-    return max(1, math.ceil(end / score.seconds_per_bar - 1e-6))

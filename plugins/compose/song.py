@@ -29,9 +29,6 @@ from .syllables import Syllable, detect_language, syllabify
 if TYPE_CHECKING:
     from engine.components import Context
 
-#: Syllables a second a line is sung at, at most, unless the song asks otherwise: a folk singer's
-#: brisk pace; faster, words blur into patter.
-DEFAULT_MAX_RATE = 3.5
 #: Cost of singing a syllable on an onset the melody does not have (splitting a note).
 SPLIT_COST = 0.45
 #: Cost of passing over one of the melody's onsets (merging it into the previous syllable).
@@ -222,8 +219,9 @@ def _align(syllables: Sequence[Syllable], candidates: Sequence[tuple[float, int,
 
     Costs: stress mismatch (a stressed syllable off the beat costs more than an unstressed one
     on it), SPLIT_COST per invented onset, MERGE_COST per skipped melody onset (less for a weak
-    or repeated note, and half at the line's end where holding the last syllable is natural), PACE_COST per beat a syllable strays from an even spread of the line over
-    its ``length`` seconds, and SHORT_COST for a syllable under SHORT_SYLLABLE seconds.
+    or repeated note, and half at the line's end where holding the last syllable is natural),
+    PACE_COST per beat a syllable strays from an even spread of the line over its ``length``
+    seconds, and SHORT_COST for a syllable under SHORT_SYLLABLE seconds.
     """
     import numpy as np
 
@@ -307,8 +305,7 @@ def make_song(text: Text, score: Score, params: dict[str, Any], seed: int, conte
     grid, downbeat = melody_grid(score, melody)
     line_lengths = [len(s) for s in sung if s]
     beat, meter = score.seconds_per_beat, score.time_signature
-    max_rate = params.get("max_rate") or DEFAULT_MAX_RATE
-    bars = params["phrase_bars"] or choose_phrase_bars([s for s in sung if s], beat, meter, max_rate)
+    bars = params["phrase_bars"] or choose_phrase_bars([s for s in sung if s], beat, meter, params["max_rate"])
     phrases = split_phrases(melody, score.seconds_per_bar, bars, grid.bars, grid.start)
     if not phrases:  # a melody all pickup and no bar: sing its notes as one phrase
         phrases = [Phrase([Note(n.pitch, n.start - melody[0].start, n.end - melody[0].start, n.velocity)
