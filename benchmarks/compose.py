@@ -83,7 +83,7 @@ def key_benchmark(data: Path, limit: int) -> None:
     print(f"   ratio to the best baseline: {hits['krumhansl-schmuckler'] / max(1, base):.2f}x")
 
 
-# -- 2. harmony ----------------------------------------------------------------------------------
+# -- 2. downbeats and 3. harmony, on Nottingham ---------------------------------------------------
 def held_out(tune: AbcTune) -> bool:
     """Half of Nottingham's tunes, chosen by a hash of the file and title: the harmoniser's
     settings were only ever tried on the other half, so these figures are held out."""
