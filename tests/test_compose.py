@@ -140,7 +140,7 @@ def test_each_line_fills_its_phrase_and_ends_in_a_rest(eng):
 
 
 def test_the_demo_shows_a_songs_words_line_by_line_as_they_are_sung(eng):
-    from engine.demo import sung_words
+    from engine.fragments import sung_words
 
     song = eng.compose("song", Text(POEM), tune(TWINKLE * 2), seed=3, accompaniment=False)
     words = [" ".join(w.strip(",.?") for w in line.split()) for line in POEM if line]
