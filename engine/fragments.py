@@ -189,6 +189,25 @@ def piano_roll_svg(score: Score) -> str:
             f'aria-label="piano roll">{"".join(parts)}</svg>')
 
 
+def sung_words(score: Score) -> str:
+    """A score's lyrics as the words are sung, to read while listening: karaoke syllables ("ri-",
+    "ver") joined into words, a new line where the singer rests (the track that carries the
+    lyrics falls silent before the next word)."""
+    onsets = {round(lyric.time, 3) for lyric in score.lyrics}
+    pitched = [track.notes for track in score.tracks if not track.is_drum]
+    voice = max(pitched, key=lambda notes: sum(round(note.start, 3) in onsets for note in notes), default=[])
+    text = ""
+    for index, lyric in enumerate(score.lyrics):
+        if text.endswith("-"):
+            text = text[:-1]
+        elif index:
+            since = score.lyrics[index - 1].time
+            sounding = [n.end for n in voice if since - 1e-3 <= n.start < lyric.time - 1e-3]
+            text += "\n" if sounding and lyric.time - max(sounding) > 0.1 else " "
+        text += lyric.text
+    return text
+
+
 def score_html(score: Score, audio_src: str | None = None, *, embed_audio: bool = True) -> str:
     """The piano roll, the lyrics and a player: ``audio_src``, or (``embed_audio``) the score
     rendered through the installed synthesizer and embedded; with neither, no player."""
@@ -196,7 +215,7 @@ def score_html(score: Score, audio_src: str | None = None, *, embed_audio: bool 
     drawn = min(count, MAX_ROLL_NOTES)
     body = [piano_roll_svg(score)]
     if score.lyrics:
-        body.append(f'<p class="muse-lyrics">{_e(" ".join(lyric.text for lyric in score.lyrics))}</p>')
+        body.append(f'<p class="muse-lyrics">{_e(sung_words(score))}</p>')
     note = ""
     audio = score_audio(score) if audio_src is None and embed_audio else None
     if audio_src is not None or audio is not None:
