@@ -25,7 +25,9 @@ from .api import Engine
 from .components import Composer, Stylizer
 from .errors import MuseError, UnknownName
 from .io import atomic_path
-from .works import Score, Text, Work, describe
+from .formats import AUDIO_SUFFIXES
+from .fragments import page_assets, work_html
+from .works import Audio, Image, Score, Text, Work, describe
 
 
 @dataclass
@@ -207,24 +209,19 @@ def _label(params: dict[str, Any]) -> str:
 
 
 def gallery_html(exhibits: list[Exhibit], folder: Path) -> str:
-    """A self-contained page: images, audio players, texts, and each work's provenance."""
+    """A self-contained page: each work as the studio and Jupyter show it (engine.fragments),
+    its files, and its provenance."""
     cards = []
     for exhibit in exhibits:
-        body = []
-        for path in exhibit.files:
-            name = html.escape(path.relative_to(folder).as_posix())
-            if path.suffix in (".png", ".jpg", ".jpeg", ".webp", ".gif"):
-                body.append(f'<img src="{name}" alt="{html.escape(exhibit.title)}">')
-            elif path.suffix in (".wav", ".flac", ".ogg"):
-                body.append(f'<audio controls preload="metadata" src="{name}"></audio>')
-            body.append(f'<a href="{name}">{name}</a>')
-        if isinstance(exhibit.work, Text):
-            title = f"<h3>{html.escape(exhibit.work.title)}</h3>" if exhibit.work.title else ""
-            body.insert(0, f'{title}<pre class="poem">{html.escape(exhibit.work.body)}</pre>')
+        names = [path.relative_to(folder).as_posix() for path in exhibit.files]
+        audio = next((name for name in names if Path(name).suffix in AUDIO_SUFFIXES), None)
+        shown = names[0] if names and isinstance(exhibit.work, (Image, Audio)) else None
+        fragment = work_html(exhibit.work, src=shown, audio_src=audio, embed_audio=False)
+        links = "".join(f'<a href="{html.escape(name)}">{html.escape(name)}</a>' for name in names)
         meta = html.escape(json.dumps(exhibit.work.meta, indent=1, sort_keys=True))
         cards.append(
             f'<section><h2>{html.escape(exhibit.title)}</h2><p class="what">{html.escape(describe(exhibit.work))}, '
-            f"made in {exhibit.seconds:.1f} s</p>{''.join(body)}"
+            f"made in {exhibit.seconds:.1f} s</p>{fragment}{links}"
             f"<details><summary>provenance</summary><pre>{meta}</pre></details></section>"
         )
     return f"""<!doctype html>
@@ -233,11 +230,9 @@ def gallery_html(exhibits: list[Exhibit], folder: Path) -> str:
 body{{font-family:system-ui,sans-serif;margin:2rem;background:#faf8f4;color:#222}}
 main{{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:1.5rem}}
 section{{background:#fff;border-radius:8px;padding:1rem;box-shadow:0 1px 3px #0002}}
-img{{width:100%;image-rendering:pixelated;display:block;margin:.5rem 0}}
-audio{{width:100%}} .poem{{font-family:Georgia,serif;font-size:1.05rem;white-space:pre-wrap}}
 .what{{color:#666;font-size:.9rem}} details pre{{font-size:.75rem;max-height:20rem;overflow:auto}}
 a{{display:block;font-size:.8rem;color:#555}}
-</style></head><body><h1>Muse demo</h1><main>
+</style>{page_assets()}</head><body><h1>Muse demo</h1><main>
 {''.join(cards)}
 </main></body></html>
 """

@@ -23,6 +23,7 @@ from .theory import Key, parse_key
 from .works import Audio, Image, Lyric, Note, Score, Text, Track, Work
 
 if TYPE_CHECKING:
+    import numpy as np
     import pretty_midi
     from PIL import Image as PILImage
     from PIL import ImageFile
@@ -370,9 +371,17 @@ def write_audio(work: Audio, path: Path, params: dict[str, Any]) -> None:
         with soundfile.SoundFile(temporary, "w", work.rate, work.channels, subtype=subtype) as handle:
             if in_file:
                 handle.comment = text
-            handle.write(np.clip(work.samples, -1.0, 1.0))
+            write_in_blocks(handle, np.clip(work.samples, -1.0, 1.0), work.rate)
     if text and not in_file:
         write_sidecar(path, work.meta)
+
+
+def write_in_blocks(handle: Any, samples: np.ndarray, rate: int) -> None:
+    """Write ``samples`` to an open soundfile a second at a time: libvorbis overflows its stack on
+    one long write (python-soundfile issues #396 and #426; about 60 s of stereo at 44.1 kHz
+    crashes the process), and blocks cost the other formats nothing."""
+    for start in range(0, len(samples), rate):
+        handle.write(samples[start:start + rate])
 
 
 class AudioRenderer(Renderer):

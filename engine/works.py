@@ -10,7 +10,6 @@ numpy and pretty_midi are imported inside the functions that need them: `muse --
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -23,13 +22,7 @@ if TYPE_CHECKING:
     from PIL import Image as PILImage
 
 
-def _html_escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
-
-
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Work:
     """Base of every work; ``meta`` is its provenance."""
 
@@ -48,8 +41,19 @@ class Work:
         """True when ``other`` holds the same art (meta is ignored)."""
         raise NotImplementedError
 
+    def __repr__(self) -> str:
+        """One line, never the pixels, notes or samples (a notebook's text/plain output)."""
+        made_by = self.meta.get("component") if self.meta else None
+        return f"<{type(self).__name__}: {describe(self)}" + (f", made by {made_by}" if made_by else "") + ">"
 
-@dataclass(eq=False)
+    def _repr_html_(self) -> str:
+        """The fragment the studio and the gallery show (engine.fragments), for Jupyter."""
+        from .fragments import standalone, work_html
+
+        return standalone(work_html(self))
+
+
+@dataclass(eq=False, repr=False)
 class Image(Work):
     """An image as a ``(height, width, channels)`` uint8 array with 1, 3 or 4 channels.
 
@@ -116,11 +120,6 @@ class Image(Work):
             and all(np.array_equal(a, b) for a, b in zip(self.frames, other.frames))
         )
 
-    def _repr_png_(self) -> bytes:
-        buffer = io.BytesIO()
-        self.to_pil().save(buffer, format="PNG")
-        return buffer.getvalue()
-
 
 @dataclass
 class Note:
@@ -154,7 +153,7 @@ class Lyric:
     text: str
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Score(Work):
     """Music as tracks of timed notes, with tempo (quarter notes per minute), meter, key, lyrics.
 
@@ -244,16 +243,8 @@ class Score(Work):
                     return False
         return [lyric.text for lyric in self.lyrics] == [lyric.text for lyric in other.lyrics]
 
-    def _repr_html_(self) -> str:
-        count = sum(len(t.notes) for t in self.tracks)
-        return (
-            f"<b>Score</b>: {len(self.tracks)} track(s), {count} notes, {self.duration:.1f} s, "
-            f"{self.tempo:g} qpm, {self.time_signature[0]}/{self.time_signature[1]}"
-            + (f", {_html_escape(self.key)}" if self.key else "")
-        )
 
-
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Audio(Work):
     """Sound as float32 samples shaped ``(frames, channels)`` in -1..1, at ``rate`` Hz."""
 
@@ -293,18 +284,8 @@ class Audio(Work):
             and bool(np.allclose(other.samples, self.samples, atol=tolerance))
         )
 
-    def _repr_html_(self) -> str:
-        import base64
 
-        import soundfile
-
-        buffer = io.BytesIO()
-        soundfile.write(buffer, self.samples, self.rate, format="WAV", subtype="PCM_16")
-        data = base64.b64encode(buffer.getvalue()).decode("ascii")
-        return f'<audio controls src="data:audio/wav;base64,{data}"></audio>'
-
-
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Text(Work):
     """Lines of text (a poem, lyrics) with an optional title and language code ("en", "zh")."""
 
@@ -322,10 +303,6 @@ class Text(Work):
 
     def same_content(self, other: Work) -> bool:
         return isinstance(other, Text) and (other.title, other.lines) == (self.title, self.lines)
-
-    def _repr_html_(self) -> str:
-        title = f"<h4>{_html_escape(self.title)}</h4>" if self.title else ""
-        return title + "<pre>" + _html_escape(self.body) + "</pre>"
 
 
 WORK_TYPES: dict[str, type[Work]] = {cls.kind: cls for cls in (Image, Score, Audio, Text)}

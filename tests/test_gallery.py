@@ -90,3 +90,50 @@ def test_gallery_shows_and_plays_everything(gallery, served, tmp_path):
         assert error == 0, f"{src} failed to load (MediaError {error})"
         assert duration == pytest.approx(soundfile.info(str(gallery / src)).duration, abs=0.05)
     assert console == []
+
+
+def chinese_page(tmp_path):
+    from engine.demo import Exhibit, gallery_html
+    from engine.works import Text
+
+    poem = Text(["床前明月光", "疑是地上霜", "舉頭望明月", "低頭思故鄉"], title="靜夜思", language="zh")
+    page = tmp_path / "index.html"
+    page.write_text(gallery_html([Exhibit("poem jueju5", poem, [], 0.1)], tmp_path), encoding="utf-8")
+    return page.as_uri()
+
+
+@pytest.mark.parametrize("fonts", ["system", "no CJK font"])
+def test_a_chinese_poem_says_when_the_browser_has_no_cjk_font(tmp_path, fonts):
+    """With a CJK font the poem shows in it and no note; without one (fontconfig limited to
+    DejaVu) the characters fall back to the browser's own boxes and the note asks for a font."""
+    import os
+    import subprocess
+
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    env = {}
+    if fonts == "system":
+        listed = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout if shutil.which("fc-list") else ""
+        if not listed.strip():
+            pytest.skip("no CJK font installed (fonts-noto-cjk)")
+    else:
+        if not os.path.isdir("/usr/share/fonts/truetype/dejavu"):
+            pytest.skip("needs fonts-dejavu for a font set without CJK")
+        config = tmp_path / "fonts.conf"
+        config.write_text('<?xml version="1.0"?><fontconfig><dir>/usr/share/fonts/truetype/dejavu</dir>'
+                          f"<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>")
+        env = {"FONTCONFIG_FILE": str(config)}
+    options = Options()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    driver = selenium.Chrome(service=Service(DRIVER, env={**os.environ, **env}), options=options)
+    try:
+        driver.get(chinese_page(tmp_path))
+        hidden = driver.execute_script("return document.querySelector('.muse-text .muse-font-note').hidden")
+        text = driver.find_element("css selector", ".muse-poem").text
+    finally:
+        driver.quit()
+    assert text.splitlines()[0] == "床前明月光"
+    assert hidden is (fonts == "system")

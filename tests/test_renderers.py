@@ -1,7 +1,11 @@
 """Every built-in renderer writes the work and its provenance, and reads both back."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
+import soundfile as sf
 
 from engine import Audio, Engine, Image, Note, OutputExists, Score, Text, Track, UnknownName
 
@@ -105,3 +109,18 @@ def test_foreign_files_get_source_provenance(tmp_path):
     PILImage.new("RGB", (3, 3), "red").save(path)
     work = Engine().load(path)
     assert work.meta["source"] == str(path) and len(work.meta["sha256"]) == 64
+
+
+def test_a_long_clip_writes_to_ogg_without_crashing_the_process(tmp_path):
+    # One 70 s stereo write overflowed libvorbis's stack and killed the interpreter (SIGSEGV), so
+    # the write runs in a child process: a crash there is a failed assertion, not a lost suite.
+    script = (
+        "import sys, numpy as np; from pathlib import Path; from engine import Audio;"
+        "from engine.formats import write_audio;"
+        "noise = np.random.default_rng(0).uniform(-0.5, 0.5, (75 * 44100, 2)).astype('float32');"
+        "write_audio(Audio(noise, 44100), Path(sys.argv[1]), {'bit_depth': 16})"
+    )
+    out = tmp_path / "long.ogg"
+    done = subprocess.run([sys.executable, "-c", script, str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert sf.info(str(out)).duration == pytest.approx(75.0, abs=0.01)

@@ -7,6 +7,7 @@ a few hundred milliseconds once the worker has loaded it.
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import time
@@ -189,8 +190,13 @@ def test_download_in_another_format_keeps_provenance_and_reproduce_says_identica
 def test_a_melody_has_notes_and_audio_to_play(studio):
     job = run(studio, {"kind": "generator", "name": "melody", "params": {"bars": "4"}, "seed": 3})
     assert job["state"] == "done", job["error"]
-    work = studio.get(f"/api/works/{job['works'][0]}").json()["work"]
-    assert work["display"]["type"] == "score" and work["display"]["tracks"][0]["notes"]
+    shown = studio.get(f"/api/works/{job['works'][0]}").json()
+    work = studio.app_state.engine.load(studio.app_state.workspace.main_file(shown["work"]["id"]))
+    # the shared fragment: a bar per note, a play button for the synthesized preview (a URL, not embedded)
+    assert shown["html"].count("<rect x=") == sum(len(t.notes) for t in work.tracks) > 0
+    assert 'class="muse-play"' in shown["html"] and f'src="/api/works/{shown["work"]["id"]}/files/work.ogg"' in shown["html"]
+    assert "base64" not in shown["html"]
+    work = shown["work"]
     assert work["files"] == {"main": "work.mid", "preview": "work.ogg"}
     assert studio.get(f"/api/works/{work['id']}/files/work.ogg").content[:4] == b"OggS"
 
@@ -247,7 +253,7 @@ def test_train_a_model_on_uploaded_images_and_use_it(studio):
         response = studio.post(f"/api/datasets?dataset=my%20shoes&name=s{index}.png", content=buffer.getvalue(), headers=H)
         assert response.status_code == 200, response.text
     assert studio.get("/api/datasets").json()["datasets"] == [{"name": "my-shoes", "path": "datasets/my-shoes", "files": 24}]
-    assert "unknown data file type '.exe'" in studio.post("/api/datasets?dataset=x&name=a.exe", content=b"MZ", headers=H).json()["error"]
+    assert "a.exe: not a data file the readers know" in studio.post("/api/datasets?dataset=x&name=a.exe", content=b"MZ", headers=H).json()["error"]
     bad = studio.post("/api/train", json={"name": "gan", "data": "../..", "params": {"batch_size": "0"}}, headers=H).json()["errors"]
     assert set(bad) == {"data", "batch_size"}
     body = {"name": "gan", "data": "datasets/my-shoes", "params": {"batch_size": "8"}, "dry_run": True, "seed": 1}
@@ -259,6 +265,171 @@ def test_train_a_model_on_uploaded_images_and_use_it(studio):
     assert studio.get("/api/models?component=gan").json()["models"] == [model]
     work = gan(studio, seed=1, model=model)  # the trained model is a model= choice of gan's form
     assert work["meta"]["checkpoint"]
+
+
+def png(seed: int) -> bytes:
+    import numpy as np
+    from PIL import Image as PILImage
+
+    buffer = io.BytesIO()
+    PILImage.fromarray(np.random.default_rng(seed).integers(0, 255, (28, 28), dtype=np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def zipped(members: dict[str, bytes], links: tuple[str, ...] = ()) -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        for name in links:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (0o120777 << 16)  # a symlink
+            archive.writestr(info, "/etc/passwd")
+    return buffer.getvalue()
+
+
+def test_a_data_set_comes_as_an_archive_or_a_folder_and_is_checked(studio):
+    def send(name, body, dataset="shoes"):
+        return studio.post(f"/api/datasets?dataset={dataset}&name={name}", content=body, headers=H)
+
+    # one shared top folder is dropped, class folders are kept, junk is skipped and counted
+    archive = zipped({"shoes/boots/a.png": png(1), "shoes/sneakers/b.png": png(2), "shoes/README.exe": b"MZ",
+                      "__MACOSX/shoes/._a.png": b"junk"})
+    response = send("shoes.zip", archive)
+    assert response.status_code == 200, response.text
+    assert response.json()["dataset"] == {"name": "shoes", "path": "datasets/shoes", "files": 2, "added": 2, "skipped": 2}
+    root = studio.app_state.workspace.root / "datasets" / "shoes"
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*.png")) == ["boots/a.png", "sneakers/b.png"]
+    # a folder upload sends each file's path inside the folder
+    assert send("sandals/c.png", png(3)).json()["dataset"]["files"] == 3
+    tarred = io.BytesIO()
+    import tarfile
+
+    with tarfile.open(fileobj=tarred, mode="w:gz") as tar:
+        info = tarfile.TarInfo("more/d.png")
+        data = png(4)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    assert send("more.tar.gz", tarred.getvalue()).json()["dataset"]["files"] == 4
+    # refused whole, nothing written: escapes, links, bombs, junk
+    for name, body, message in [
+        ("up.zip", zipped({"ok.png": png(5), "../../escape.png": png(6)}), "'..' leads outside"),
+        ("abs.zip", zipped({"/etc/cron.d/x.png": png(7)}), "an absolute path"),
+        ("link.zip", zipped({"ok.png": png(8)}, links=("l.png",)), "a link or a special file"),
+        ("bomb.zip", zipped({"big.png": bytes(300 * 1024 * 1024 // 100)}), "decompression bomb"),
+        ("x.zip", b"not a zip", "not a readable zip archive"),
+        ("../x.png", png(9), "'..' leads outside"),
+    ]:
+        refused = send(name, body, dataset="other")
+        assert refused.status_code in (400, 403) and message in refused.json()["error"], (name, refused.text)
+    assert not (studio.app_state.workspace.root / "datasets" / "other").exists()
+    assert not list(studio.app_state.workspace.tmp.iterdir())
+
+
+def test_training_shows_previews_cancels_with_a_checkpoint_and_resumes(studio):
+    for index in range(24):
+        assert studio.post(f"/api/datasets?dataset=resume&name=s{index}.png", content=png(index), headers=H).status_code == 200
+    body = {"name": "gan", "data": "datasets/resume", "seed": 2,
+            "params": {"batch_size": "8", "epochs": "20", "sample_every": "2", "checkpoint_every": "1000"}}
+    response = studio.post("/api/train", json=body, headers=H)
+    assert response.status_code == 200, response.text
+    job_id = response.json()["job"]["id"]
+    queue = studio.app_state.queue
+    deadline = time.time() + 120
+    while not queue.get(job_id).samples() and time.time() < deadline:
+        time.sleep(0.1)
+    listed = studio.get(f"/api/jobs/{job_id}").json()["job"]
+    assert listed["samples"], "no preview while training"
+    preview = studio.get(f"/api/jobs/{job_id}/samples/{listed['samples'][-1]}")
+    assert preview.status_code == 200 and preview.content[:4] == b"\x89PNG"
+    assert studio.get(f"/api/jobs/{job_id}/samples/..%2Fresume.png").status_code == 404
+    studio.post(f"/api/jobs/{job_id}/cancel", headers=H)
+    stopped = queue.wait(job_id, 60)
+    assert stopped.state == "cancelled" and stopped.public()["resumable"], (stopped.state, stopped.error)
+    step = stopped.result["summary"]["step"]
+    assert 0 < step < 60
+    samples = queue.get(job_id).samples_dir
+    first = (samples / "step-000002.png").stat().st_mtime_ns
+    response = studio.post(f"/api/jobs/{job_id}/resume", headers=H)
+    assert response.status_code == 200, response.text
+    resumed = queue.wait(response.json()["job"]["id"], 600)
+    assert resumed.state == "done", resumed.error
+    assert resumed.result["summary"]["step"] == 60 and resumed.result["model"] == stopped.result["model"]
+    assert (samples / "step-000002.png").stat().st_mtime_ns == first  # continued, not started over
+    assert studio.post(f"/api/jobs/{resumed.id}/resume", headers=H).status_code == 400  # finished: nothing to resume
+
+
+def test_jobs_waiting_in_the_queue_survive_a_restart(tmp_path):
+    from engine.studio.history import Workspace
+    from engine.studio.jobs import Queue
+
+    workspace = Workspace(tmp_path / "ws")
+    waiting = Queue(workspace, workers=0)  # nothing runs: the jobs wait in line
+    for seed in (21, 22):
+        waiting.submit({"action": "generate", "component": "gan", "kind": "generator", "params": {}, "seed": seed, "n": 1,
+                        "inputs": [], "input_ids": [], "form": {}}, f"generate gan seed {seed}")
+    saved = json.loads((tmp_path / "ws" / "queue.json").read_text())
+    assert [job["spec"]["seed"] for job in saved["jobs"]] == [21, 22]
+    waiting.close()  # a server stopping keeps them
+    assert json.loads((tmp_path / "ws" / "queue.json").read_text()) == saved
+    outside = {**saved["jobs"][0]["spec"], "action": "stylize", "inputs": ["/etc/passwd"]}
+    tampered = {"jobs": [*saved["jobs"], {"label": "x", "spec": outside}, {"spec": {"action": "rm -rf"}}, 7]}
+    (tmp_path / "ws" / "queue.json").write_text(json.dumps(tampered))  # what is not ours is not run
+    client, app = start(tmp_path / "ws")
+    with client:
+        jobs = app.state.studio.queue.snapshot()
+        assert sorted(job["label"] for job in jobs) == ["generate gan seed 21 (after a restart)", "generate gan seed 22 (after a restart)"]
+        for job in jobs:
+            assert app.state.studio.queue.wait(job["id"], 120).state == "done"
+        assert sorted(w["seed"] for w in client.get("/api/works").json()["works"]) == [21, 22]
+    assert json.loads((tmp_path / "ws" / "queue.json").read_text()) == {"jobs": []}
+
+
+def test_every_renderer_format_downloads_with_provenance_and_the_history_filters(studio, tmp_path):
+    made = {"image": gan(studio, seed=11)}
+    for kind, name, params in (("score", "melody", {"bars": "2"}), ("text", "poem", {"form": "couplet"})):
+        job = run(studio, {"kind": "generator", "name": name, "params": params, "seed": 5})
+        assert job["state"] == "done", job["error"]
+        made[kind] = studio.get(f"/api/works/{job['works'][0]}").json()["work"]
+    wanted = {"image": {".png", ".jpg", ".webp", ".gif"}, "score": {".mid", ".wav", ".flac", ".ogg"}, "text": {".txt", ".md"}}
+    engine = Engine()
+    for kind, work in made.items():
+        formats = studio.get(f"/api/works/{work['id']}").json()["formats"]
+        renderers = {s for r in engine.components("renderer") if r.work_type.kind == kind for s in r.suffixes}
+        assert set(formats) == renderers and wanted[kind] <= renderers
+        for suffix in formats:
+            response = studio.get(f"/api/works/{work['id']}/download?format={suffix}")
+            assert response.status_code == 200, (kind, suffix, response.text)
+            path = tmp_path / f"{kind}{suffix}"
+            if response.headers["content-type"] == "application/zip":  # provenance in a sidecar: both come
+                import zipfile
+
+                with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+                    names = archive.namelist()
+                    assert len(names) == 2 and names[1] == names[0] + ".muse.json", names
+                    path.write_bytes(archive.read(names[0]))
+                    (tmp_path / f"{path.name}.muse.json").write_bytes(archive.read(names[1]))
+            else:
+                path.write_bytes(response.content)
+            if engine.renderer_for(type(engine.load(studio.app_state.workspace.main_file(work["id"]))), suffix).readable:
+                assert engine.load(path).meta["component"] == work["component"], (kind, suffix)  # provenance embedded
+    for kind in made:
+        assert {w["kind"] for w in studio.get(f"/api/works?kind={kind}").json()["works"]} == {kind}
+    assert {w["component"] for w in studio.get("/api/works?component=poem").json()["works"]} == {"poem"}
+
+
+def test_plugins_page_shows_plugins_that_failed_to_load(tmp_path, monkeypatch):
+    from conftest import enable_plugins, install_dist
+
+    monkeypatch.syspath_prepend(str(install_dist(tmp_path / "site", "muse-missing", {"missing": "no_such_module_xyz"})))
+    enable_plugins(monkeypatch, "missing")
+    client, _ = start(tmp_path / "ws", workers=0)
+    with client:
+        data = client.get("/api/plugins").json()
+    assert any(e.startswith("plugin 'missing': failed to load: ModuleNotFoundError") for e in data["errors"]), data["errors"]
+    assert next(p for p in data["plugins"] if p["name"] == "missing")["errors"]
 
 
 def test_plugins_page_lists_plugins(studio):

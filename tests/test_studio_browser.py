@@ -142,7 +142,7 @@ def test_make_chain_play_and_restart(driver, tmp_path):
         driver.find_element(By.ID, "seed").send_keys("7")
         run_and_wait("gan", 0)
         sheet = cards("gan")[0]
-        image = sheet.find_element(By.CSS_SELECTOR, ".art img")
+        image = sheet.find_element(By.CSS_SELECTOR, ".art figure.muse-image img")  # the shared fragment
         wait.until(lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image))
         assert image.value_of_css_property("image-rendering") == "pixelated"
         assert image.size["width"] >= 2 * driver.execute_script("return arguments[0].naturalWidth", image)
@@ -166,24 +166,28 @@ def test_make_chain_play_and_restart(driver, tmp_path):
         run_and_wait("melody", 0)
         tune = cards("melody")[0]
         tune_id = tune.get_attribute("data-work")
-        tune.find_element(By.CSS_SELECTOR, "button.play").click()
+        play = wait.until(lambda d: tune.find_element(By.CSS_SELECTOR, "button.muse-play"))
+        wait.until(lambda d: play.is_displayed())  # the fragments' script unhid it
+        play.click()
         audio = tune.find_element(By.TAG_NAME, "audio")
         wait.until(lambda d: d.execute_script("return arguments[0].currentTime > 0.2", audio))
         assert driver.execute_script("return arguments[0].error", audio) is None
+        head = tune.find_element(By.CSS_SELECTOR, ".muse-playhead")
+        wait.until(lambda d: float(head.get_attribute("x1")) > 0)  # the playhead moves over the roll
         shot("melody")
         # a poem, set to the melody with `song`, and the recipe of that chain
         pick("generator", "poem")
         Select(driver.find_element(By.ID, "param-form")).select_by_value("quatrain")
         run_and_wait("poem", 0)
         poem = cards("poem")[0]
-        assert len(poem.find_element(By.CSS_SELECTOR, "pre.poem").text.splitlines()) == 4
+        assert len(poem.find_element(By.CSS_SELECTOR, "pre.muse-poem").text.splitlines()) == 4
         Select(poem.find_element(By.CSS_SELECTOR, "select.send")).select_by_value("composer/song")
         wait.until(lambda d: d.find_element(By.ID, "form").get_attribute("data-component") == "composer/song")
         slots = [Select(s).first_selected_option.get_attribute("value") for s in driver.find_elements(By.CSS_SELECTOR, "[data-input]")]
         assert slots == [poem.get_attribute("data-work"), tune_id]
         run_and_wait("song", 0)
         song = cards("song")[0]
-        assert song.find_element(By.CSS_SELECTOR, ".lyrics").text
+        assert song.find_element(By.CSS_SELECTOR, ".muse-lyrics").text
         recipe = driver.execute_async_script(
             "const done = arguments[1]; fetch(arguments[0].href).then(r => r.text()).then(done);",
             song.find_element(By.CSS_SELECTOR, "a.recipe"))
@@ -194,18 +198,24 @@ def test_make_chain_play_and_restart(driver, tmp_path):
         pick("generator", "gan")
         driver.find_element(By.CSS_SELECTOR, "#train-panel summary").click()
         driver.find_element(By.ID, "train-dataset-name").send_keys("my drawings")
-        pictures = []
-        for index in range(16):
-            pictures.append(str(painting(tmp_path / f"drawing{index}.png")))
-        driver.find_element(By.ID, "train-files").send_keys("\n".join(pictures))
-        wait.until(lambda d: Select(d.find_element(By.ID, "train-data")).first_selected_option.get_attribute("value") == "datasets/my-drawings")
-        field = driver.find_element(By.ID, "train-batch_size")
-        field.clear()
-        field.send_keys("8")
+        import zipfile
+
+        with zipfile.ZipFile(tmp_path / "drawings.zip", "w") as archive:  # an archive, unpacked by the server
+            for index in range(16):
+                archive.write(painting(tmp_path / f"drawing{index}.png"), f"drawings/drawing{index}.png")
+            archive.writestr("drawings/README.txt", "my drawings")
+        driver.find_element(By.ID, "train-files").send_keys(str(tmp_path / "drawings.zip"))
+        wait.until(lambda d: d.execute_script("return document.getElementById('train-data').value") == "datasets/my-drawings")
+        assert driver.find_element(By.ID, "train-added").text == "my-drawings: added 17 file(s); 17 in all"  # (the README too: text)
+        for name, value in (("batch_size", "8"), ("sample_every", "1")):
+            field = driver.find_element(By.ID, f"train-{name}")
+            field.clear()
+            field.send_keys(value)
         driver.find_element(By.ID, "train-dry").click()
         driver.find_element(By.ID, "train-run").click()
         try:
-            wait.until(lambda d: d.find_element(By.ID, "train-result").text not in ("", "training… (see the queue)"))
+            wait.until(lambda d: d.find_element(By.ID, "train-result").text not in ("",) and
+                       not d.find_element(By.ID, "train-result").text.startswith("training"))
         except Exception:
             shot("failure")
             errors = [n.text for n in driver.find_elements(By.CSS_SELECTOR, "[data-train-error]") if n.text]
@@ -213,6 +223,9 @@ def test_make_chain_play_and_restart(driver, tmp_path):
         assert driver.find_element(By.ID, "train-result").text.startswith("done: model=models/gan-"), \
             driver.find_element(By.ID, "train-result").text
         assert driver.find_element(By.ID, "param-model").get_attribute("value").startswith("models/gan-")
+        previews = driver.find_elements(By.CSS_SELECTOR, "#train-previews img")  # the samples the run wrote, on the page
+        assert previews and all(driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", p) for p in previews)
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", driver.find_element(By.ID, "train-result"))
         shot("train")
         console = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
         assert console == [], console
@@ -227,6 +240,7 @@ def test_make_chain_play_and_restart(driver, tmp_path):
         driver.get(url)
         wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".card")) == 6)
         assert sorted(card.get_attribute("data-work") for card in driver.find_elements(By.CSS_SELECTOR, ".card")) == made
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".card .muse-work")) == 6)  # every work shown again
         shot("history")
     finally:
         server.stop()

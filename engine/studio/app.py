@@ -9,12 +9,15 @@ queue and the history through server-sent events (``/api/events``) and shows wor
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 from typing import Any
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -27,10 +30,12 @@ from starlette.staticfiles import StaticFiles
 
 from ..api import Engine, new_seed
 from ..errors import MuseError, UnknownName
-from . import forms
+from ..fragments import ASSETS as FRAGMENT_ASSETS
+from ..io import atomic_path, sidecar_path
+from . import datasets, forms
 from .export import recipe_toml
 from .history import Workspace
-from .jobs import Queue, display
+from .jobs import Queue
 from .security import COOKIE, Guard, Refused, check_values, inside, safe_name
 
 STATIC = Path(__file__).parent / "static"
@@ -38,6 +43,8 @@ DEFAULT_PORT = 7860
 #: Uploads larger than this are refused while they arrive (``--max-upload`` changes it).
 MAX_UPLOAD = 32 * 1024 * 1024
 MAX_JSON = 1024 * 1024
+#: Works whose HTML fragment the server keeps made (a score's piano roll is up to ~300 KB).
+FRAGMENTS_KEPT = 200
 CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
        "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
@@ -78,6 +85,17 @@ class GuardMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+def _zip(files: dict[str, Path]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, path in files.items():
+            archive.write(path, name)
+    return buffer.getvalue()
+
+
 def _error(message: str, status: int = 400, field: str = "_") -> JSONResponse:
     return JSONResponse({"error": message, "errors": {field: message}}, status_code=status)
 
@@ -105,6 +123,8 @@ class Studio:
         self.max_upload = max_upload
         self._engine = engine
         self.queue: Queue | None = None
+        self._fragments: collections.OrderedDict[str, str] = collections.OrderedDict()
+        self._fragments_lock = threading.Lock()
 
     @property
     def engine(self) -> Engine:
@@ -214,13 +234,37 @@ class Studio:
 
             record: dict[str, Any] = {"id": self.workspace.new_id(), "created": time.time(), "job": None, "action": "upload",
                       "component": "upload", "kind": work.kind, "params": {}, "seed": None, "inputs": [],
-                      "files": {"main": clean, "preview": None}, "describe": describe(work), "display": display(work),
-                      "meta": {}, "name": clean, "seconds": 0}
+                      "files": {"main": clean, "preview": None}, "describe": describe(work), "meta": {}, "name": clean, "seconds": 0}
             if work.kind == "score":
                 record["files"]["preview"] = self._score_preview(work, staging)
             return self.workspace.commit(staging, record)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+    def fragment(self, work_id: str) -> str:
+        """The work as the gallery and Jupyter show it (engine.fragments), its files by URL."""
+        record = self.workspace.get(work_id)
+        with self._fragments_lock:
+            cached = self._fragments.get(work_id)
+        if cached is None:
+            from ..fragments import work_html
+
+            def url(name: str | None) -> str | None:
+                return None if name is None else f"/api/works/{work_id}/files/{quote(name)}"
+
+            work = self.engine.load(self.workspace.main_file(work_id))
+            cached = work_html(work, src=url(record["files"]["main"]), audio_src=url(record["files"].get("preview")),
+                               embed_audio=False)
+            with self._fragments_lock:
+                self._fragments[work_id] = cached
+                while len(self._fragments) > FRAGMENTS_KEPT:
+                    self._fragments.popitem(last=False)
+        return cached
+
+    def delete(self, work_id: str) -> None:
+        self.workspace.delete(work_id)
+        with self._fragments_lock:
+            self._fragments.pop(work_id, None)
 
     def _score_preview(self, work: Any, folder: Path) -> str | None:
         from ..works import Score
@@ -240,22 +284,38 @@ class Studio:
 
         if len(body) > MAX_RECIPE_BYTES:
             raise MuseError(f"a recipe of {len(body):,} bytes is too large (at most {MAX_RECIPE_BYTES:,})")
-        staging = self.workspace.staging()
-        path = staging / safe_name(name or "recipe.toml")
-        path.write_bytes(body)
+        # kept in the workspace (not tmp/, emptied at start), so a queued recipe survives a restart
+        folder = self.workspace.root / "recipes"
+        folder.mkdir(exist_ok=True)
+        clean = safe_name(name or "recipe.toml")
+        path = folder / f"{self.workspace.new_id()}-{clean}"
+        with atomic_path(path) as temporary:
+            temporary.write_bytes(body)
         try:
             plan = Recipe.load(path)
         except MuseError as error:
-            raise MuseError(str(error).replace(str(path), path.name)) from None
+            path.unlink()
+            raise MuseError(str(error).replace(str(path), clean)) from None
+        try:
+            self._check_recipe(plan, path)
+        except MuseError:
+            path.unlink()
+            raise
+        return {"action": "recipe", "component": "recipe", "seed": 0, "n": len(plan.steps),
+                "inputs": [str(path)], "input_ids": [], "params": {}, "recipe": clean}
+
+    def _check_recipe(self, plan: Any, path: Path) -> None:
+        """Every file a recipe loads, and every path in its values, inside the workspace (relative
+        names are relative to the recipe, in recipes/); then `muse run --check`."""
         root = self.workspace.root
         for step in plan.steps:
             where = f"step {step.name!r}"
             if step.action == "load":
                 target = Path(step.target).expanduser()
-                target = (target if target.is_absolute() else staging / target).resolve()
+                target = (target if target.is_absolute() else path.parent / target).resolve()
                 if not target.is_relative_to(root):
                     raise Refused(f"{where}: load {step.target!r} is outside the studio's workspace "
-                                  "(upload the file, then load works/ID/NAME)")
+                                  "(upload the file, then load ../works/ID/NAME)")
                 continue
             component = self.engine.get({"generate": "generator", "stylize": "stylizer", "compose": "composer"}[step.action], step.target)
             writes = [p.name for p in component.params if p.writes and step.params.get(p.name) is not None]
@@ -263,31 +323,23 @@ class Studio:
                 raise Refused(f"{where}: {writes[0]} writes files outside the studio's workspace")
             texts = {k: v for k, v in step.params.items() if isinstance(v, str)}
             step.params.update(check_values(root, texts, forms.file_params(component)))
-        plan.check(self.engine, staging / "out", force=True)
-        return {"action": "recipe", "component": "recipe", "seed": 0, "n": len(plan.steps),
-                "inputs": [str(path)], "input_ids": [], "params": {}, "recipe": path.name}
+        staging = self.workspace.staging()
+        try:
+            plan.check(self.engine, staging / "out", force=True)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
     # -- training ------------------------------------------------------------------------------
     def datasets(self) -> list[dict[str, Any]]:
         folder = self.workspace.root / "datasets"
         if not folder.is_dir():
             return []
-        return [{"name": d.name, "path": f"datasets/{d.name}", "files": sum(1 for _ in d.iterdir())}
-                for d in sorted(folder.iterdir()) if d.is_dir()]
+        return [datasets.summary(d) for d in sorted(folder.iterdir()) if d.is_dir()]
 
     def add_to_dataset(self, dataset: str, name: str, body: bytes) -> dict[str, Any]:
-        """One file of a training set, kept under datasets/NAME/ (a file type a reader knows)."""
-        folder_name, clean = safe_name(dataset or "data", "data"), safe_name(name or "file")
+        """A file (a relative path, from a folder upload) or an archive added to datasets/NAME/."""
         suffixes = {s for r in self.engine.components("renderer") if r.readable for s in r.suffixes}
-        if Path(clean).suffix not in suffixes:
-            raise UnknownName("data file type", Path(clean).suffix or "(no suffix)", suffixes)
-        folder = self.workspace.root / "datasets" / folder_name
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / clean
-        temporary = folder / f".{clean}.part"
-        temporary.write_bytes(body)
-        os.replace(temporary, target)
-        return {"name": folder_name, "path": f"datasets/{folder_name}", "files": sum(1 for _ in folder.iterdir())}
+        return datasets.add(self.workspace.root, self.workspace.staging(), dataset, name, body, suffixes)
 
     def models(self, component: str) -> list[str]:
         folder = self.workspace.root / "models"
@@ -406,6 +458,26 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
         except MuseError as error:
             return _error(str(error), 404)
 
+    async def resume(request: Request) -> Response:
+        try:
+            return JSONResponse({"job": queue().resume(request.path_params["job_id"]).public()})
+        except MuseError as error:
+            return _error(str(error), 404 if "no job" in str(error) else 400)
+
+    async def sample(request: Request) -> Response:
+        """A preview a training job wrote (one of the names its ``samples`` lists)."""
+        try:
+            job = queue().get(request.path_params["job_id"])
+        except MuseError as error:
+            return _error(str(error), 404)
+        name, folder = request.path_params["name"], job.samples_dir
+        if folder is None or name not in job.samples():
+            return _error(f"job {job.id} has no preview {name!r}", 404)
+        try:
+            return FileResponse(inside(studio.workspace.root, folder.relative_to(studio.workspace.root) / name))
+        except (Refused, ValueError):
+            return _error(f"job {job.id} has no preview {name!r}", 404)
+
     async def cancel(request: Request) -> Response:
         try:
             return JSONResponse({"job": queue().cancel(request.path_params["job_id"]).public()})
@@ -458,10 +530,11 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
 
     async def work(request: Request, work_id: str) -> Response:
         record = studio.workspace.get(work_id)
-        return JSONResponse({"work": record, "formats": await run_in_threadpool(studio.formats, record)})
+        return JSONResponse({"work": record, "formats": await run_in_threadpool(studio.formats, record),
+                             "html": await run_in_threadpool(studio.fragment, work_id)})
 
     async def delete(request: Request, work_id: str) -> Response:
-        await run_in_threadpool(studio.workspace.delete, work_id)
+        await run_in_threadpool(studio.delete, work_id)
         return JSONResponse({"deleted": work_id})
 
     async def work_file(request: Request, work_id: str) -> Response:
@@ -472,7 +545,14 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
         path = await run_in_threadpool(studio.download, work_id, suffix)
         record = studio.workspace.get(work_id)
         stem = safe_name(f"{record['component']}-{record['seed']}" if record.get("seed") is not None else Path(record["files"]["main"]).stem)
-        return FileResponse(path, filename=f"{stem}{path.suffix}")
+        sidecar = sidecar_path(path)
+        if not sidecar.is_file():
+            return FileResponse(path, filename=f"{stem}{path.suffix}")
+        # a format with no room for provenance (plain text) keeps it in FILE.muse.json: both travel, zipped
+        name = f"{stem}{path.suffix}"
+        body = await run_in_threadpool(_zip, {name: path, sidecar_path(Path(name)).name: sidecar})
+        return Response(body, media_type="application/zip",
+                        headers={"content-disposition": f'attachment; filename="{name}.zip"'})
 
     async def reproduce(request: Request, work_id: str) -> Response:
         record = studio.workspace.get(work_id)
@@ -563,6 +643,8 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
         Route("/api/jobs", submit, methods=["POST"]),
         Route("/api/jobs/{job_id}", job),
         Route("/api/jobs/{job_id}/cancel", cancel, methods=["POST"]),
+        Route("/api/jobs/{job_id}/resume", resume, methods=["POST"]),
+        Route("/api/jobs/{job_id}/samples/{name}", sample),
         Route("/api/events", events),
         Route("/api/works", works),
         Route("/api/works/{work_id}", _work_route(work)),
@@ -579,6 +661,7 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
         Route("/api/datasets", add_data, methods=["POST"]),
         Route("/api/models", models),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        Mount("/fragments", StaticFiles(directory=FRAGMENT_ASSETS), name="fragments"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.studio = studio

@@ -27,11 +27,16 @@ from typing import Any
 from collections.abc import Callable
 
 from ..errors import MuseError
-from .history import Workspace
+from .history import Workspace, write_json
 
 #: How many finished jobs the queue remembers for the page.
 KEEP_FINISHED = 200
-MAX_NOTES = 20_000
+#: The jobs not yet finished, kept in the workspace so that a restart runs them.
+QUEUE_FILE = "queue.json"
+#: How long a cancelled training job has to save its checkpoint before its worker is ended.
+TRAIN_STOP_GRACE = 30.0
+#: Preview files a training job shows: the newest few of its samples folder.
+SAMPLE_SUFFIXES = (".png", ".gif", ".txt", ".log", ".mid")
 
 
 # -- the worker process -------------------------------------------------------------------------
@@ -71,27 +76,6 @@ def _install_progress(report: Callable[[dict[str, Any]], None]) -> None:
         pass
 
 
-def display(work: Any) -> dict[str, Any]:
-    """What the page needs to show a work beyond its files: size, notes, lines."""
-    from ..works import Audio, Image, Score, Text
-
-    if isinstance(work, Image):
-        return {"type": "image", "width": work.width, "height": work.height, "frames": len(work.frames) + 1}
-    if isinstance(work, Score):
-        tracks, count = [], 0
-        for track in work.tracks:
-            notes = [[n.pitch, round(n.start, 4), round(n.end, 4), n.velocity] for n in track.notes[: max(0, MAX_NOTES - count)]]
-            count += len(notes)
-            tracks.append({"name": track.name, "program": track.program, "drum": track.is_drum, "notes": notes})
-        return {"type": "score", "tempo": work.tempo, "time_signature": list(work.time_signature), "key": work.key,
-                "duration": work.duration, "tracks": tracks, "lyrics": [[round(lyric.time, 4), lyric.text] for lyric in work.lyrics]}
-    if isinstance(work, Text):
-        return {"type": "text", "title": work.title, "lines": list(work.lines), "language": work.language}
-    if isinstance(work, Audio):
-        return {"type": "audio", "duration": work.duration, "rate": work.rate, "channels": work.channels}
-    return {"type": work.kind}
-
-
 def save_work(eng: Any, work: Any, folder: Path) -> dict[str, Any]:
     """Write ``work`` into ``folder`` in its default format (plus audio for a score, to play it)
     and describe it for the history."""
@@ -109,8 +93,7 @@ def save_work(eng: Any, work: Any, folder: Path) -> dict[str, Any]:
             preview = eng.render(work, folder / f"work{suffix}").name
             break
     meta = eng._read(main).meta
-    return {"kind": work.kind, "files": {"main": main.name, "preview": preview}, "describe": describe(work),
-            "display": display(work), "meta": meta}
+    return {"kind": work.kind, "files": {"main": main.name, "preview": preview}, "describe": describe(work), "meta": meta}
 
 
 def run_job(eng: Any, job: dict[str, Any]) -> dict[str, Any]:
@@ -126,8 +109,13 @@ def run_job(eng: Any, job: dict[str, Any]) -> dict[str, Any]:
     elif action == "recipe":
         return {"works": _run_recipe(eng, job)}
     elif action == "train":
-        summary = eng.train(name, data=job.get("data"), out=job["out"], seed=seed, dry_run=job.get("dry_run", False),
-                            progress=True, **params)
+        from ..training import TrainingInterrupted
+
+        try:  # a cancel is a Ctrl-C (SIGINT): the trainer saves a checkpoint and stops
+            summary = eng.train(name, data=job.get("data"), out=job["out"], seed=seed, dry_run=job.get("dry_run", False),
+                                progress=True, **params)
+        except TrainingInterrupted as stopped:
+            summary = {**stopped.summary, "interrupted": True}
         import json
 
         return {"summary": json.loads(json.dumps(summary, default=str)), "model": job["model"]}
@@ -215,10 +203,35 @@ class Job:
         self.result: dict[str, Any] | None = None
         self.worker: int | None = None
         self.cancel_requested = False
+        self.interrupted = 0.0  # when a cancelled training run was sent its Ctrl-C
         self.done = threading.Event()
 
+    @property
+    def samples_dir(self) -> Path | None:
+        """Where a training job's Trainer writes its previews (``OUT-samples/``)."""
+        if self.spec["action"] != "train":
+            return None
+        out = Path(self.spec["out"])
+        return out.with_name(out.name.removesuffix(".safetensors") + "-samples")
+
+    def samples(self) -> list[str]:
+        folder = self.samples_dir
+        if folder is None or not folder.is_dir():
+            return []
+        found = sorted((p for p in folder.iterdir() if p.suffix in SAMPLE_SUFFIXES and not p.name.startswith(".")),
+                       key=lambda p: (p.stat().st_mtime, p.name))
+        return [p.name for p in found[-4:]]
+
+    @property
+    def resumable(self) -> bool:
+        """A training job stopped before its end, whose checkpoint has resume state beside it."""
+        from ..io import resume_path
+
+        return (self.spec["action"] == "train" and self.state in ("cancelled", "failed")
+                and resume_path(Path(self.spec["out"])).is_file())
+
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "label": self.label, "action": self.spec["action"], "component": self.spec.get("component"),
+        return {"id": self.id, "samples": self.samples(), "resumable": self.resumable, "label": self.label, "action": self.spec["action"], "component": self.spec.get("component"),
                 "state": self.state, "created": self.created, "started": self.started, "finished": self.finished,
                 "error": self.error, "progress": self.progress, "works": self.works, "result": self.result,
                 "worker": self.worker, "seed": self.spec.get("seed"), "n": self.spec.get("n", 1)}
@@ -236,6 +249,7 @@ class Queue:
         self.version = 0
         self._closed = False
         self._procs: dict[int, Any] = {}
+        self._restore()
         self._threads = [threading.Thread(target=self._slot, args=(i,), name=f"studio-worker-{i}", daemon=True)
                          for i in range(workers)]
         for thread in self._threads:
@@ -246,14 +260,18 @@ class Queue:
         with self._cond:
             if self._closed:
                 raise MuseError("the studio is shutting down")
-            self._counter += 1
-            job = Job(f"j{self._counter}-{os.urandom(3).hex()}", {**spec, "root": str(self.workspace.root)}, label)
-            self._jobs[job.id] = job
-            self._pending.append(job)
-            self._forget_old()
-            self._changed()
+            job = self._enqueue({**spec, "root": str(self.workspace.root)}, label)
+            self._persist()
             self._cond.notify()
         return job
+
+    def resume(self, job_id: str) -> Job:
+        """A stopped training job again, continuing from its checkpoint (the trainer resumes)."""
+        job = self.get(job_id)
+        if not job.resumable:
+            raise MuseError(f"job {job_id} is not a stopped training run with a checkpoint to continue")
+        label = job.label.removesuffix(" (resumed)") + " (resumed)"
+        return self.submit({k: v for k, v in job.spec.items() if k != "root"}, label)
 
     def cancel(self, job_id: str) -> Job:
         with self._cond:
@@ -303,6 +321,51 @@ class Queue:
     def _changed(self) -> None:
         self.version += 1
 
+    def _enqueue(self, spec: dict[str, Any], label: str) -> Job:
+        self._counter += 1
+        job = Job(f"j{self._counter}-{os.urandom(3).hex()}", spec, label)
+        self._jobs[job.id] = job
+        self._pending.append(job)
+        self._forget_old()
+        self._changed()
+        return job
+
+    def _persist(self) -> None:
+        """Write the jobs not yet finished (running first, then the line) to the workspace,
+        atomically; called under the lock at every change of state. A server that is closing
+        keeps the file as it was, so what was waiting runs after the restart."""
+        if self._closed:
+            return
+        waiting = [{"label": job.label, "spec": job.spec, "created": job.created}
+                   for job in self._jobs.values() if job.state in ("queued", "running")]
+        write_json(self.workspace.root / QUEUE_FILE, {"jobs": waiting})
+
+    def _restore(self) -> None:
+        """Put the jobs a previous server left unfinished back in the line, in their order (a job
+        that was running starts again; a training run continues from its checkpoint)."""
+        import json
+
+        path = self.workspace.root / QUEUE_FILE
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))["jobs"]
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            print(f"muse studio: {path} is damaged ({error}); its jobs were not restored", flush=True)
+            return
+        actions = ("generate", "stylize", "compose", "recipe", "train", "reproduce")
+        for entry in saved if isinstance(saved, list) else []:
+            spec = entry.get("spec") if isinstance(entry, dict) else None
+            if not isinstance(spec, dict) or spec.get("action") not in actions or spec.get("root") != str(self.workspace.root):
+                continue
+            inputs = spec.get("inputs", [])
+            paths = [*(inputs if isinstance(inputs, list) else [inputs]), spec.get("out"), spec.get("data")]
+            if not all(p is None or (isinstance(p, str) and Path(p).resolve().is_relative_to(self.workspace.root)) for p in paths):
+                continue  # edited to point outside the workspace: not run
+            label = str(entry.get("label", spec["action"])).removesuffix(" (after a restart)")
+            self._enqueue(spec, f"{label} (after a restart)")
+        self._persist()
+
     def _forget_old(self) -> None:
         finished = [j for j in self._jobs.values() if j.state not in ("queued", "running")]
         for job in finished[: max(0, len(finished) - KEEP_FINISHED)]:
@@ -310,6 +373,7 @@ class Queue:
 
     def _finish(self, job: Job, state: str, error: str | None = None) -> None:
         job.state, job.error, job.finished = state, error, time.time()
+        self._persist()
         job.done.set()
 
     def _spawn(self, index: int) -> tuple[Any, Any]:
@@ -343,6 +407,7 @@ class Queue:
                     return
                 job = self._pending.popleft()
                 job.state, job.started, job.worker = "running", time.time(), proc.pid
+                self._persist()
                 self._changed()
             staging: list[Path] = []
             try:
@@ -366,7 +431,12 @@ class Queue:
     def _follow(self, index: int, job: Job, proc: Any, conn: Any, staging: list[Path]) -> tuple[Any, Any]:
         """Relay the worker's messages for ``job`` until it ends; returns the (new) worker."""
         while True:
-            if job.cancel_requested:
+            if job.cancel_requested and job.spec["action"] == "train" and not job.interrupted:
+                import signal
+
+                job.interrupted = time.monotonic()  # Ctrl-C: the trainer saves a checkpoint and stops
+                proc.send_signal(signal.SIGINT)
+            if job.cancel_requested and (job.spec["action"] != "train" or time.monotonic() - job.interrupted > TRAIN_STOP_GRACE):
                 _stop(proc, 0)
                 with self._cond:
                     self._finish(job, "cancelled")
@@ -421,7 +491,6 @@ class Queue:
                 "inputs": spec.get("input_ids", []) if spec["action"] != "recipe" else [],
                 "files": made["files"],
                 "describe": made["describe"],
-                "display": made["display"],
                 "meta": made["meta"],
                 "seconds": round(time.time() - (job.started or time.time()), 3),
             }
@@ -433,8 +502,9 @@ class Queue:
         with self._cond:
             job.works = ids
             job.result = {k: v for k, v in data.items() if k != "works"} or None
-            self._finish(job, "done")
+            stopped = job.cancel_requested and bool((job.result or {}).get("summary", {}).get("interrupted"))
+            self._finish(job, "cancelled" if stopped else "done")
             self._changed()
 
 
-__all__ = ["Queue", "Job", "run_job", "worker_main", "display", "save_work"]
+__all__ = ["Queue", "Job", "run_job", "worker_main", "save_work"]

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from engine import Note, Score, Track
 from engine.theory import Chord, Key, beats_per_group, find_key, metric_weight, nearest_in_range, parse_key, pitch_class_durations
 
-from .harmony import ChordSpan, choose_chords, segment_bounds
-from .scoretools import bar_count, melody_track, monophonic
+from .harmony import ChordSpan, choose_chords
+from .scoretools import Grid, melody_grid, melody_track, monophonic
 
 BASS_RANGE = (28, 55)  # E1..G3: what a bass guitar or a cello section plays comfortably
 BASS_HOME = (36, 47)  # roots sit in C2..B2 so the fifth above still fits the range
@@ -27,7 +27,7 @@ STRUM_SPREAD = 0.012  # seconds between strings in a strum
 @dataclass(frozen=True)
 class AccompanimentOptions:
     style: str = "arpeggio"
-    chord_rate: str = "bar"
+    chord_rate: str = "auto"
     sevenths: bool = False
     drums: bool = True
     bass_program: int = 33
@@ -50,30 +50,6 @@ class Accompaniment:
         return [span.chord.name for span in self.spans]
 
 
-@dataclass(frozen=True)
-class Grid:
-    """Where the beats and bars of a piece fall, in seconds."""
-
-    seconds_per_beat: float
-    meter: tuple[int, int]
-    bars: int
-
-    @property
-    def beats_per_bar(self) -> int:
-        return self.meter[0]
-
-    @property
-    def seconds_per_bar(self) -> float:
-        return self.seconds_per_beat * self.meter[0]
-
-    @property
-    def end(self) -> float:
-        return self.bars * self.seconds_per_bar
-
-    def time(self, bar: int, beat: float) -> float:
-        return bar * self.seconds_per_bar + beat * self.seconds_per_beat
-
-
 def resolve_key(requested: str | None, score_key: str | None, notes: Sequence[Note]) -> tuple[Key, str]:
     """The key to harmonise in and where it came from ("param", "score" or "detected")."""
     if requested:
@@ -87,9 +63,10 @@ def accompaniment_for(melody: Sequence[Note], grid: Grid, key: Key, options: Acc
                       seed: int) -> Accompaniment:
     """Chords for ``melody`` and the bass, chord and (optional) drum tracks that play them."""
     rng = random.Random(seed)
-    per_bar = 2 if options.chord_rate == "half" and grid.beats_per_bar % 2 == 0 else 1
-    bounds = segment_bounds(grid.bars, grid.seconds_per_bar, per_bar)
-    spans = choose_chords(melody, key, bounds, grid.seconds_per_beat, grid.meter, options.sevenths)
+    per_bar = 2 if options.chord_rate in ("half", "auto") and grid.beats_per_bar % 2 == 0 else 1
+    spans = choose_chords(melody, key, grid, per_bar, options.sevenths)
+    if options.chord_rate == "auto":
+        spans = _merge_held(spans, grid)
     ceiling = _chord_ceiling(melody)
     tracks = [
         Track(bass_line(spans, grid, key, rng), program=options.bass_program, name="bass"),
@@ -105,13 +82,29 @@ def accompany_score(score: Score, params: dict[str, Any], seed: int) -> Score:
     """The `accompany` composer: the input's tracks plus bass, chords and drums."""
     melody = monophonic(melody_track(score).notes)
     key, source = resolve_key(params.get("key"), score.key, melody)
-    grid = Grid(score.seconds_per_beat, score.time_signature, bar_count(score))
+    grid, downbeat = melody_grid(score, melody)
     result = accompaniment_for(melody, grid, key, AccompanimentOptions.from_params(params), seed)
     return Score(
         tracks=[Track(list(t.notes), t.program, t.is_drum, t.name) for t in score.tracks] + result.tracks,
         tempo=score.tempo, time_signature=score.time_signature, key=key.name, lyrics=list(score.lyrics),
-        meta={"key": key.name, "key_source": source, "chords": result.chord_names},
+        pickup=downbeat.first % score.seconds_per_bar / score.seconds_per_beat if downbeat.first > 1e-6 else 0.0,
+        meta={"key": key.name, "key_source": source, "chords": result.chord_names,
+              "downbeat": {"first": round(downbeat.first, 4), "pickup_beats": round(downbeat.pickup, 3),
+                           "source": downbeat.source}},
     )
+
+
+def _merge_held(spans: list[ChordSpan], grid: Grid) -> list[ChordSpan]:
+    """Half bars that hold their bar's chord as one whole-bar span, so the bass and chords play
+    a bar's pattern (root and fifth) where the harmony does not move."""
+    merged: list[ChordSpan] = []
+    for span in spans:
+        mid_bar = abs(grid.beats(span.start) / grid.beats_per_bar - round(grid.beats(span.start) / grid.beats_per_bar)) > 1e-6
+        if merged and mid_bar and merged[-1].chord == span.chord:
+            merged[-1] = ChordSpan(merged[-1].start, span.end, span.chord)
+        else:
+            merged.append(span)
+    return merged
 
 
 def _chord_ceiling(melody: Sequence[Note]) -> int:
@@ -323,6 +316,6 @@ def drum_groove(grid: Grid, rng: random.Random) -> list[Note]:
             start = grid.time(bar, 0) + step * step_seconds
             notes.append(Note(drum, start, start + min(0.1, step_seconds), _humanize(velocity, rng)))
         if bar == 0:
-            notes.append(Note(CRASH, 0.0, 0.1, 96))
+            notes.append(Note(CRASH, grid.start, grid.start + 0.1, 96))
     notes.sort(key=lambda n: (n.start, n.pitch))
     return notes

@@ -12,7 +12,7 @@ from engine import MuseError, Score
 from engine.components import Context
 from engine.theory import Key
 
-from .scoretools import monophonic
+from .scoretools import melody_grid, monophonic
 from .song import Phrase, split_phrases
 
 
@@ -32,7 +32,8 @@ def generated_phrases(context: Context, score: Score, key: Key, bars_per_phrase:
     if not isinstance(made, Score):
         raise MuseError(f"song: extend=melody: the melody generator made {type(made).__name__}, not a Score")
     notes = monophonic([n for t in made.tracks if not t.is_drum for n in t.notes])
-    phrases = split_phrases(notes, score.seconds_per_bar, bars_per_phrase, bars_per_phrase * count)
+    grid, _ = melody_grid(made, notes)  # the generator may open with a pickup: cut at its bar lines
+    phrases = split_phrases(notes, score.seconds_per_bar, bars_per_phrase, bars_per_phrase * count, grid.start)
     for phrase in phrases:
         phrase.source = "melody generator"
     return phrases

@@ -15,7 +15,8 @@ from engine.theory import parse_key
 KEY = Param("key", str, None, "key to harmonise in, e.g. 'D minor' (default: the score's key, else detected)",
             check=parse_key)
 STYLE = Param("style", str, "arpeggio", "how the chords are played", choices=("block", "arpeggio", "strum"))
-CHORD_RATE = Param("chord_rate", str, "bar", "a chord per bar or per half bar", choices=("bar", "half"))
+CHORD_RATE = Param("chord_rate", str, "auto", "how often chords may change: auto (per half bar where the melody asks, "
+                   "else per bar), bar, or half", choices=("auto", "bar", "half"))
 SEVENTHS = Param("sevenths", bool, False, "allow diatonic seventh chords as well as triads")
 DRUMS = Param("drums", bool, True, "add a drum groove (General MIDI kit on channel 10) that fits the meter")
 BASS_PROGRAM = Param("bass_program", int, 33, "General MIDI program of the bass (33 fingered bass, 32 acoustic)",
@@ -27,7 +28,7 @@ ACCOMPANIMENT = (STYLE, CHORD_RATE, SEVENTHS, DRUMS, BASS_PROGRAM, CHORD_PROGRAM
 
 class AccompanyComposer(Composer):
     name = "accompany"
-    description = "adds chords (Viterbi over diatonic harmony), a bass line and a drum groove to a melody"
+    description = "adds chords (an HMM over the key's chords, on the tune's own bar lines), a bass line and a drum groove to a melody"
     inputs = (Score,)
     output = Score
     params = (KEY, *ACCOMPANIMENT)
@@ -48,7 +49,11 @@ class SongComposer(Composer):
     inputs = (Text, Score)
     output = Score
     params = (
-        Param("phrase_bars", int, 0, "bars of melody per poem line (0: choose from the syllable counts)", min=0, max=16),
+        Param("phrase_bars", int, 0, "bars of melody per poem line (0: the shortest of 2, 4 or 8 that keeps "
+              "max_rate)", min=0, max=16),
+        # 3.5 syllables a second is a folk singer's brisk pace; faster, words blur into patter
+        Param("max_rate", float, 3.5, "most syllables a second a line is sung at; lines get longer phrases to "
+              "keep under it", min=1.0, max=10.0),
         Param("melisma", bool, False, "keep every melody note, letting a syllable span several (else merge them)"),
         Param("extend", str, "repeat", "when the poem outlasts the melody: reuse its phrases, or ask the melody "
               "generator for more", choices=("repeat", "melody")),

@@ -19,7 +19,8 @@ from typing import Any
 from engine import Image, Note, Score, Track
 from engine.theory import Key, nearest_in_range, snap_to_scale
 
-from .accompany import AccompanimentOptions, Grid, accompaniment_for
+from .accompany import AccompanimentOptions, accompaniment_for
+from .scoretools import Grid
 
 ANALYSIS_WIDTH = 128  # images are measured at this width, so a result does not depend on resolution
 BEATS_PER_BAR = 4

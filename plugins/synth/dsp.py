@@ -9,6 +9,8 @@ before synthesis (band-limited wavetables), done in the frequency domain on shor
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 TABLE_SIZE = 4096
@@ -40,6 +42,28 @@ def vibrato_cycles(freq: float, n: int, rate: int, speed: float, cents: float, d
     return phase
 
 
+def damped_sines(n: int, rate: int, freqs: np.ndarray, decay_rates: np.ndarray, amplitudes: np.ndarray,
+                 block: int = 512) -> np.ndarray:
+    """``sum_k a_k exp(-d_k t) sin(2 pi f_k t)`` over ``n`` samples, as one small matrix product.
+
+    Each damped sine is the imaginary part of ``z_k ** i`` with ``z_k = exp((-d_k + 2 pi i f_k) / rate)``.
+    Splitting time into blocks of ``block`` samples, sample ``b * block + j`` of the sum is
+    ``Im sum_k (a_k z_k ** (b block)) (z_k ** j)``, a (blocks x K) by (K x block) product; written
+    with real and imaginary parts side by side it is one real product, so a piano's 48 partial
+    envelopes cost one pass instead of 48 passes of sin and exp. Powers are taken in double
+    precision before the product, so long notes stay in tune. The product runs in numpy's own
+    einsum loop rather than BLAS, whose threads cost far more than they save on matrices this
+    small (and spin on a busy machine).
+    """
+    step = (-np.asarray(decay_rates, np.float64) + 2j * np.pi * np.asarray(freqs, np.float64)) / rate
+    blocks = -(-n // block)
+    within = np.exp(np.outer(step, np.arange(block)))
+    starts = np.asarray(amplitudes, np.float64)[None, :] * np.exp(np.outer(np.arange(blocks) * block, step))
+    left = np.concatenate([starts.real, starts.imag], axis=1).astype(np.float32)
+    right = np.concatenate([within.imag, within.real], axis=0).astype(np.float32)
+    return np.einsum("bk,kj->bj", left, right).ravel()[:n].copy()
+
+
 def harmonic_table(amplitudes: np.ndarray, size: int = TABLE_SIZE) -> np.ndarray:
     """One cycle of a sum of sines with the given harmonic amplitudes (harmonic 1 first).
 
@@ -57,7 +81,7 @@ def read_table(table: np.ndarray, phase: np.ndarray) -> np.ndarray:
     """Linear-interpolated wavetable lookup at ``phase`` cycles in [0, 1)."""
     position = phase * np.float32(len(table) - 2)
     index = position.astype(np.int32)
-    fraction = position - index
+    fraction = position - index.astype(np.float32)  # int32 with float32 would promote to float64
     low = table[index]
     return low + fraction * (table[index + 1] - low)
 
@@ -70,6 +94,19 @@ def band_limit(freq: float, rate: int, highest: int = 256) -> int:
 def lowpass_gain(freq: np.ndarray, cutoff: float) -> np.ndarray:
     """Magnitude of a 2-pole (12 dB/octave) low-pass at ``cutoff`` Hz."""
     return 1.0 / np.sqrt(1.0 + (np.asarray(freq, dtype=np.float64) / cutoff) ** 4)
+
+
+def resonance_gain(freq: np.ndarray, peaks: tuple[tuple[float, float, float], ...], floor: float) -> np.ndarray:
+    """Magnitude of ``floor`` plus a sum of resonances ``(centre Hz, gain, Q)`` at ``freq``.
+
+    A violin's body, a singer's vowel or an oboe's bore each colour every harmonic by such a
+    response; applied to harmonic amplitudes it costs nothing per sample.
+    """
+    freq = np.maximum(np.asarray(freq, dtype=np.float64), 1.0)
+    out = np.full(freq.shape, floor)
+    for centre, gain, q in peaks:
+        out += gain / np.sqrt(1.0 + (q * (freq / centre - centre / freq)) ** 2)
+    return out
 
 
 def adsr(n: int, rate: int, attack: float, decay: float, sustain: float) -> np.ndarray:
@@ -141,3 +178,28 @@ def feedback_comb(signal: np.ndarray, delay: int, feedback: float) -> np.ndarray
     for k in range(2, rows):
         grid[k] += gain * grid[k - 1]
     return buffer[:n]
+
+
+NOISE_LOOP = 1 << 16
+
+
+@lru_cache(maxsize=64)
+def _noise_loop(rate: int, low: float | None, high: float | None) -> np.ndarray:
+    """A seamless loop of band-passed noise with unit RMS (FFT filtering is circular, so it wraps)."""
+    noise = np.random.default_rng(20240611).standard_normal(NOISE_LOOP).astype(np.float32)
+    loop = spectral_filter(noise, rate, low=low, high=high)
+    loop /= np.float32(max(float(np.sqrt(np.mean(loop.astype(np.float64) ** 2))), 1e-9))
+    loop.flags.writeable = False
+    return loop
+
+
+def band_noise(n: int, rate: int, seed: int, low: float | None = None, high: float | None = None) -> np.ndarray:
+    """``n`` samples of band-passed unit-RMS noise: breath, bow hiss, a mallet's contact.
+
+    Filtering fresh noise for every note would cost an FFT of the note's length, so every note
+    reads one cached loop per band, starting at an offset chosen by ``seed``.
+    """
+    loop = _noise_loop(rate, low, high)
+    offset = seed * 7919 % NOISE_LOOP
+    repeats = -(-(n + offset) // NOISE_LOOP)
+    return np.tile(loop, repeats)[offset : offset + n].copy()

@@ -59,8 +59,9 @@ def _channels(score: Score) -> list[int]:
 
 
 def render_fluidsynth(score: Score, rate: int, soundfont: Path | str | None, reverb: float,
-                      pans: Sequence[float], volumes: Sequence[float]) -> np.ndarray:
-    """The score through FluidSynth as float32 ``(frames, 2)``."""
+                      pans: Sequence[float], volumes: Sequence[float], chorus: bool = True) -> np.ndarray:
+    """The score through FluidSynth as float32 ``(frames, 2)``; ``chorus=False`` turns its chorus off
+    (what a timbre measurement wants: the SoundFont's own sound, not a detuned copy of it)."""
     fluidsynth = _load_binding()
     path = Path(soundfont) if soundfont is not None else default_soundfont()
     if not path.is_file():
@@ -74,6 +75,8 @@ def render_fluidsynth(score: Score, rate: int, soundfont: Path | str | None, rev
             synth.set_reverb(roomsize=0.6, damping=0.4, width=0.8, level=min(1.0, reverb * 2.0))
         else:
             synth.setting("synth.reverb.active", 0)
+        if not chorus:
+            synth.setting("synth.chorus.active", 0)
         events = []
         for track, channel, pan, volume in zip(score.tracks, _channels(score), pans, volumes):
             if track.is_drum:

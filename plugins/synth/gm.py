@@ -8,36 +8,55 @@ from __future__ import annotations
 
 #: (first program, last program, voice) in General MIDI order; later rows refine earlier ones.
 PROGRAM_RANGES: tuple[tuple[int, int, str], ...] = (
-    (0, 7, "piano"),        # acoustic/electric pianos
-    (6, 7, "pluck"),        # harpsichord, clavinet: plucked/struck strings with a bright attack
-    (8, 15, "bell"),        # chromatic percussion: celesta, glockenspiel, music box, tubular bells
-    (11, 13, "mallet"),     # vibraphone, marimba, xylophone
-    (15, 15, "pluck"),      # dulcimer
-    (16, 23, "organ"),      # organs, accordion, harmonica
-    (24, 31, "pluck"),      # guitars
-    (32, 39, "bass"),       # acoustic, electric and synth basses
-    (40, 44, "strings"),    # violin ... tremolo strings
-    (45, 46, "pluck"),      # pizzicato strings, harp
-    (47, 47, "mallet"),     # timpani
-    (48, 51, "strings"),    # string ensembles, synth strings
-    (52, 54, "pad"),        # choir aahs, voice oohs, synth voice
-    (55, 55, "brass"),      # orchestra hit
-    (56, 63, "brass"),      # trumpet ... synth brass
-    (64, 71, "reed"),       # saxophones, oboe, english horn, bassoon, clarinet
-    (72, 79, "flute"),      # piccolo ... ocarina
-    (80, 87, "lead"),       # synth leads
-    (88, 95, "pad"),        # synth pads
-    (96, 103, "pad"),       # synth effects
-    (98, 98, "bell"),       # FX 3 (crystal)
-    (104, 107, "pluck"),    # sitar, banjo, shamisen, koto
-    (108, 108, "mallet"),   # kalimba
-    (109, 109, "reed"),     # bagpipe
-    (110, 110, "strings"),  # fiddle
-    (111, 111, "reed"),     # shanai
-    (112, 113, "bell"),     # tinkle bell, agogo
-    (114, 119, "mallet"),   # steel drums, woodblock, taiko, melodic tom, synth drum, reverse cymbal
-    (120, 127, "pad"),      # sound effects: a soft pad keeps them musical
+    (0, 3, "piano"),            # grand, bright, electric grand, honky-tonk
+    (4, 5, "electric_piano"),   # tine and FM electric pianos
+    (6, 7, "pluck"),            # harpsichord, clavinet: plucked/struck strings with a bright attack
+    (8, 8, "celesta"),
+    (9, 9, "glockenspiel"),
+    (10, 10, "tines"),          # music box
+    (11, 11, "vibraphone"),
+    (12, 12, "marimba"),
+    (13, 13, "xylophone"),
+    (14, 14, "tubular_bells"),
+    (15, 15, "pluck"),          # dulcimer
+    (16, 18, "organ"),          # drawbar, percussive, rock organ
+    (19, 20, "pipe_organ"),     # church organ, reed organ
+    (21, 23, "accordion"),      # accordion, harmonica, tango accordion
+    (24, 31, "guitar"),         # nylon, steel, jazz, clean, muted, overdriven, distortion, harmonics
+    (32, 35, "string_bass"),    # acoustic, finger, pick, fretless bass
+    (36, 39, "bass"),           # slap and synth basses
+    (40, 40, "violin"),
+    (41, 41, "viola"),
+    (42, 42, "cello"),
+    (43, 43, "contrabass"),
+    (44, 44, "strings"),        # tremolo strings (a section)
+    (45, 46, "pluck"),          # pizzicato strings, harp
+    (47, 47, "timpani"),
+    (48, 51, "strings"),        # string ensembles, synth strings
+    (52, 52, "choir"),          # choir aahs
+    (53, 53, "oohs"),           # voice oohs
+    (54, 54, "choir"),          # synth voice
+    (55, 63, "brass"),          # orchestra hit, trumpet ... synth brass
+    (64, 67, "sax"),            # soprano, alto, tenor, baritone sax
+    (68, 70, "double_reed"),    # oboe, english horn, bassoon
+    (71, 71, "clarinet"),
+    (72, 79, "flute"),          # piccolo ... ocarina
+    (80, 87, "lead"),           # synth leads
+    (88, 103, "pad"),           # synth pads and effects
+    (98, 98, "bell"),           # FX 3 (crystal)
+    (104, 107, "pluck"),        # sitar, banjo, shamisen, koto
+    (108, 108, "tines"),        # kalimba
+    (109, 109, "double_reed"),  # bagpipe
+    (110, 110, "violin"),       # fiddle
+    (111, 111, "double_reed"),  # shanai
+    (112, 113, "bell"),         # tinkle bell, agogo
+    (114, 114, "steel_drum"),
+    (115, 119, "knock"),        # woodblock, taiko, melodic tom, synth drum, reverse cymbal
+    (120, 127, "pad"),          # sound effects: a soft pad keeps them musical
 )
+
+#: Voices that sit under the others and stay in the middle of the stereo image.
+BASS_VOICES = frozenset({"bass", "string_bass", "contrabass"})
 
 
 def voice_for_program(program: int) -> str:

@@ -18,7 +18,7 @@ from engine import Track
 
 from .drums import drum_hit
 from .dsp import release_curve
-from .gm import voice_for_program
+from .gm import BASS_VOICES, voice_for_program
 from .voices import VOICES, Voice
 
 BRIGHTNESS_LEVELS = 8
@@ -105,7 +105,7 @@ def auto_pans(tracks: Sequence[Track]) -> list[float]:
     spots = (0.0, -0.3, 0.3, -0.55, 0.55, -0.15, 0.15, -0.75, 0.75)
     pans, placed = [], 0
     for track in tracks:
-        if track.is_drum or voice_for_program(track.program) == "bass":
+        if track.is_drum or voice_for_program(track.program) in BASS_VOICES:
             pans.append(0.0)
         else:
             pans.append(spots[placed % len(spots)])

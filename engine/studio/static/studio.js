@@ -204,22 +204,65 @@ function setUpTraining(c) {
   if (!c.trainable) return;
   $("#train-fields").replaceChildren(...c.train_params.map(p => fieldFor(p, undefined, "train")));
   $("#train-result").textContent = "";
+  $("#train-previews").replaceChildren();
+  $("#train-resume").hidden = true;
   document.querySelectorAll("[data-train-error]").forEach(n => { n.textContent = ""; });
   loadDatasets();
 }
 
 async function addTrainingFiles(event) {
+  // files, a zip/tar archive (unpacked and checked by the server), or a folder: each file is sent
+  // with its path inside the chosen folder, so class sub-folders stay
   const name = $("#train-dataset-name").value.trim() || "data";
   const error = $('[data-train-error="data"]');
-  let dataset = null;
+  let dataset = null, added = 0, skipped = 0;
   for (const file of event.target.files) {
-    const {ok, data} = await api("POST", `/api/datasets?dataset=${encodeURIComponent(name)}&name=${encodeURIComponent(file.name)}`, undefined, file);
-    if (!ok) { error.textContent = data.error; return; }
-    dataset = data.dataset;
+    const path = file.webkitRelativePath ? file.webkitRelativePath.split("/").slice(1).join("/") : file.name;
+    const {ok, data} = await api("POST", `/api/datasets?dataset=${encodeURIComponent(name)}&name=${encodeURIComponent(path)}`, undefined, file);
+    if (!ok) {
+      if (!file.webkitRelativePath) { error.textContent = data.error; event.target.value = ""; return; }
+      skipped += 1; continue;  // a folder's stray file (a README) is skipped, as in an archive
+    }
+    dataset = data.dataset; added += data.dataset.added; skipped += data.dataset.skipped;
   }
   error.textContent = "";
   event.target.value = "";
+  $("#train-added").textContent = dataset ? `${dataset.name}: added ${added} file(s)${skipped ? `, skipped ${skipped} of no type a reader knows` : ""}; ${dataset.files} in all` : "";
   if (dataset) loadDatasets(dataset.path);
+}
+
+function showTrainingRun(job) {  // the run's newest previews and what to do next, in the train panel
+  if (!job || job.id !== state.training) return;
+  $("#train-previews").replaceChildren(...(job.samples || []).map(name => {
+    const url = `/api/jobs/${job.id}/samples/${encodeURIComponent(name)}`;
+    return /\.(png|gif)$/.test(name) ? el("figure", {}, el("img", {src: url, alt: `preview ${name}`}), el("figcaption", {text: name}))
+      : el("a", {href: url, text: name});
+  }));
+  const done = !["queued", "running"].includes(job.state);
+  const step = job.result && job.result.summary ? job.result.summary.step : null;
+  $("#train-result").textContent = !done ? `training… ${job.progress ? `${job.progress.n}/${job.progress.total}` : ""}`
+    : job.state === "done" ? `done: model=${job.result.model} is now a choice of ${job.component}'s model field`
+    : job.state === "cancelled" ? `stopped${step !== null ? ` at step ${step}` : ""}` + (job.resumable ? "; its checkpoint is saved: resume continues it" : "")
+    : (job.error || job.state);
+  $("#train-resume").hidden = !(done && job.resumable);
+}
+
+async function resumeTraining(jobId) {
+  const {ok, data} = await api("POST", `/api/jobs/${jobId}/resume`);
+  if (!ok) { $("#train-result").textContent = data.error; return; }
+  followTraining(data.job);
+}
+
+function followTraining(job) {
+  const c = state.current;
+  state.training = job.id;
+  showTrainingRun(job);
+  waitJob(job.id, finished => {
+    if (finished.state === "done" && c) selectComponent(c, {params: {model: finished.result.model}});  // (resets the panel, so first)
+    $("#train-panel").open = true;
+    state.training = finished.id;
+    showTrainingRun(finished);
+  });
 }
 
 async function train() {
@@ -234,12 +277,7 @@ async function train() {
   const {ok, data} = await api("POST", "/api/train", body);
   document.querySelectorAll("[data-train-error]").forEach(n => { n.textContent = ok ? "" : ((data.errors || {})[n.dataset.trainError] || ""); });
   if (!ok) return;
-  $("#train-result").textContent = "training… (see the queue)";
-  waitJob(data.job.id, job => {
-    if (!job.error) selectComponent(c, {params: {model: job.result.model}});  // (resets the panel, so first)
-    $("#train-panel").open = true;
-    $("#train-result").textContent = job.error ? job.error : `done: model=${job.result.model} is now a choice of ${c.name}'s model field`;
-  });
+  followTraining(data.job);
 }
 
 // -- uploads ----------------------------------------------------------------------------------
@@ -266,9 +304,13 @@ function renderQueue(jobs) {
       el("div", {class: "row"}, el("span", {class: `state ${job.state}`, text: job.state}), el("span", {text: job.label}),
         el("span", {class: "muted", text: elapsed})),
       progress, job.error ? el("div", {class: "job-error", text: job.error}) : null, result,
+      job.samples && job.samples.length && /\.(png|gif)$/.test(job.samples[job.samples.length - 1])
+        ? el("img", {class: "sample", alt: "newest preview", src: `/api/jobs/${job.id}/samples/${encodeURIComponent(job.samples[job.samples.length - 1])}`}) : null,
       ["queued", "running"].includes(job.state)
-        ? el("button", {type: "button", class: "cancel", text: "cancel", onclick: () => api("POST", `/api/jobs/${job.id}/cancel`)}) : null);
+        ? el("button", {type: "button", class: "cancel", text: "cancel", onclick: () => api("POST", `/api/jobs/${job.id}/cancel`)}) : null,
+      job.resumable ? el("button", {type: "button", class: "resume", text: "resume", onclick: () => resumeTraining(job.id)}) : null);
   }));
+  showTrainingRun(jobs.find(job => job.id === state.training));
   for (const job of jobs) {
     if (job.action === "reproduce" && job.state === "done" && job.result) state.reproductions[job.works[0] || job.label] = job.result;
   }
@@ -280,71 +322,6 @@ async function refreshHistory() {
   const {data} = await api("GET", `/api/works?component=${encodeURIComponent(component)}&kind=${encodeURIComponent(kind)}`);
   state.works = data.works;
   renderHistory();
-}
-
-function fileUrl(w, name) { return `/api/works/${w.id}/files/${encodeURIComponent(name)}`; }
-
-function showImage(w) {
-  const img = el("img", {src: fileUrl(w, w.files.main), alt: `${w.component} ${w.describe}`});
-  img.addEventListener("load", () => {
-    const side = Math.max(img.naturalWidth, img.naturalHeight);
-    const scale = Math.max(1, Math.floor(256 / side));  // 28 px works shown at 252 px, sharp
-    img.style.width = `${img.naturalWidth * scale}px`;
-  });
-  return el("div", {class: "art"}, img);
-}
-
-function pianoRoll(w) {
-  const d = w.display;
-  const canvas = el("canvas", {class: "roll", width: 600, height: 150});
-  const audio = w.files.preview ? el("audio", {controls: true, preload: "metadata", src: fileUrl(w, w.files.preview)}) : null;
-  const notes = d.tracks.flatMap((t, i) => t.drum ? [] : t.notes.map(n => [...n, i]));
-  const drums = d.tracks.flatMap(t => t.drum ? t.notes : []);
-  const pitches = notes.map(n => n[0]);
-  const low = Math.min(...pitches, 60) - 1, high = Math.max(...pitches, 72) + 1;
-  const duration = Math.max(d.duration, 0.1);
-  const colours = ["#ffd43b", "#74c0fc", "#b197fc", "#63e6be", "#ff8787", "#ffa94d"];
-  const draw = (at) => {
-    const g = canvas.getContext("2d"), W = canvas.width, H = canvas.height, rows = drums.length ? H - 14 : H;
-    g.fillStyle = "#14172a"; g.fillRect(0, 0, W, H);
-    for (let p = low; p <= high; p++) if ([1, 3, 6, 8, 10].includes(p % 12)) {
-      g.fillStyle = "#1b1f36"; g.fillRect(0, rows - (p - low + 1) * rows / (high - low + 1), W, rows / (high - low + 1));
-    }
-    for (const [pitch, start, end, velocity, track] of notes) {
-      g.fillStyle = colours[track % colours.length]; g.globalAlpha = 0.45 + velocity / 254;
-      const y = rows - (pitch - low + 1) * rows / (high - low + 1);
-      g.fillRect(start / duration * W, y, Math.max(1.5, (end - start) / duration * W - 0.5), Math.max(2, rows / (high - low + 1) - 0.5));
-    }
-    g.globalAlpha = 0.8; g.fillStyle = "#adb5bd";
-    for (const [, start] of drums) g.fillRect(start / duration * W, H - 10, 1.5, 8);
-    g.globalAlpha = 1;
-    if (at !== undefined) { g.fillStyle = "#ff6b6b"; g.fillRect(at / duration * W, 0, 2, H); }
-  };
-  draw();
-  if (audio) {
-    const tick = () => { draw(audio.currentTime); if (!audio.paused) requestAnimationFrame(tick); };
-    audio.addEventListener("play", tick); audio.addEventListener("seeked", () => draw(audio.currentTime));
-    canvas.addEventListener("click", e => { audio.currentTime = e.offsetX / canvas.clientWidth * duration; audio.play(); });
-  }
-  const lyrics = d.lyrics.length ? el("div", {class: "lyrics", text: d.lyrics.map(l => l[1]).join(" ")}) : null;
-  const info = el("div", {class: "what", text: `${d.tempo.toFixed(0)} qpm, ${d.time_signature.join("/")}${d.key ? ", " + d.key : ""}, ${d.duration.toFixed(1)} s`});
-  return el("div", {}, canvas, lyrics, audio ? el("div", {class: "row"},
-    el("button", {type: "button", class: "play", text: "▶ play", onclick: () => audio.paused ? audio.play() : audio.pause()}), audio) : null, info);
-}
-
-function showText(w) {
-  const d = w.display;
-  return el("div", {class: "art text", lang: d.language || null},
-    el("div", {}, d.title ? el("h4", {class: "poem-title", text: d.title}) : null, el("pre", {class: "poem", text: d.lines.join("\n")})));
-}
-
-function showWork(w) {
-  const type = w.display && w.display.type;
-  if (type === "image") return showImage(w);
-  if (type === "score") return pianoRoll(w);
-  if (type === "text") return showText(w);
-  if (type === "audio") return el("audio", {controls: true, preload: "metadata", src: fileUrl(w, w.files.main)});
-  return el("a", {href: fileUrl(w, w.files.main), text: w.files.main});
 }
 
 function takers(kind) {
@@ -380,8 +357,11 @@ function card(w) {
   const download = el("a", {class: "download", href: "#", text: "download"});
   const setFormat = () => { download.href = `/api/works/${w.id}/download?format=${encodeURIComponent(formats.value)}`; };
   formats.addEventListener("change", setFormat);
+  const art = el("div", {class: "art"});
   api("GET", `/api/works/${w.id}`).then(({data}) => {
     if (!data.formats) return;
+    art.innerHTML = data.html;  // the work's fragment (engine/fragments.py), as the gallery and Jupyter show it
+    window.MuseFragments.enhance(art);
     const own = w.files.main.slice(w.files.main.lastIndexOf("."));  // the work's own format first
     const ordered = [own, ...data.formats.filter(s => s !== own)].filter(s => data.formats.includes(s));
     formats.replaceChildren(...ordered.map(s => el("option", {value: s, text: s})));
@@ -417,7 +397,7 @@ function card(w) {
   const params = Object.entries(w.params || {}).map(([k, v]) => `${k}=${v}`).join(" ");
   return el("article", {class: "card", "data-work": w.id, "data-kind": w.kind, "data-component": w.component},
     el("h3", {text: title}), el("div", {class: "what", text: `${w.describe}${params ? " · " + params : ""}`}),
-    showWork(w), actions, outcome,
+    art, actions, outcome,
     el("details", {}, el("summary", {text: "provenance"}), el("pre", {text: JSON.stringify(w.meta, null, 1)})));
 }
 
@@ -489,6 +469,8 @@ document.addEventListener("DOMContentLoaded", async () => {
     if (record) refreshHistory();
   });
   $("#train-files").addEventListener("change", addTrainingFiles);
+  $("#train-folder").addEventListener("change", addTrainingFiles);
+  $("#train-resume").addEventListener("click", () => resumeTraining(state.training));
   $("#train-run").addEventListener("click", train);
   $("#recipe-file").addEventListener("change", async e => {
     const file = e.target.files[0];
