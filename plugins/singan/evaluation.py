@@ -66,6 +66,11 @@ def score(make: Callable[[int], torch.Tensor], seeds: list[int], net: EvaluatorN
     return {"sifid": sum(sifid(m, reference) for m in maps) / len(maps), "diversity": diversity(maps, reference)}
 
 
+def ratio(value: float, baseline: float) -> float:
+    """``value / baseline``; infinite over a baseline of 0 (GPNN copies a small painting exactly)."""
+    return round(value / baseline, 3) if baseline else float("inf")
+
+
 def evaluate(params: dict[str, Any], weights: Path) -> dict[str, Any]:
     from engine.training import configure_threads
 
@@ -84,9 +89,8 @@ def evaluate(params: dict[str, Any], weights: Path) -> dict[str, Any]:
     results = {name: score(make, seeds, net, painting) for name, make in methods.items()}
     report: dict[str, Any] = {f"{name}_{key}": round(value, 4) for name, scores in results.items()
                               for key, value in scores.items()}
-    crop_sifid = results["random_crops"]["sifid"]
-    report["sifid_over_crops"] = round(results["singan"]["sifid"] / crop_sifid, 3) if crop_sifid else float("inf")
-    report["diversity_over_gpnn"] = round(results["singan"]["diversity"] / results["gpnn"]["diversity"], 3)
+    report["sifid_over_crops"] = ratio(results["singan"]["sifid"], results["random_crops"]["sifid"])
+    report["diversity_over_gpnn"] = ratio(results["singan"]["diversity"], results["gpnn"]["diversity"])
     report["goal_sifid_within_2x_crops"] = report["sifid_over_crops"] <= 2.0
     report["goal_diversity_above_gpnn"] = report["diversity_over_gpnn"] > 1.0
     report["samples"] = len(seeds)
