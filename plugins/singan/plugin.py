@@ -112,7 +112,8 @@ class SinGanHarmonizer(Stylizer):
         Param("mask", Path, None, "black-and-white image: white = the pasted object (default: where the picture "
               "differs from the painting, or all of it when its shape differs)"),
     )
-    demo_inputs = ("singan",)
+    #: Not in `muse demo`: it needs a picture with something pasted in (docs/singan.md shows one).
+    demo_params = ()
 
     def check(self, params: dict[str, Any]) -> None:
         check_scale(params["scale_from"], params["model"], self.name, least=1)
@@ -132,7 +133,8 @@ class PaintToImage(Stylizer):
         Param("palette", int, 8, "snap the sketch to this many of the painting's colours first (0 = keep its own)",
               min=0, max=64),
     )
-    demo_inputs = ("singan",)
+    #: Not in `muse demo`: it needs a sketch (docs/singan.md shows one).
+    demo_params = ()
 
     def check(self, params: dict[str, Any]) -> None:
         check_scale(params["scale_from"], params["model"], self.name, least=1)
