@@ -98,8 +98,12 @@ def test_a_windowed_generator_computes_exactly_its_part_of_the_whole():
     generator, noise, previous = ScaleGenerator(4), torch.randn(1, 3, 20, 30), torch.randn(1, 3, 20, 30)
     whole = generator(noise, previous)
     for top, left in ((0, 0), (4, 14), (8, 18)):
-        part = generator(noise, previous, (top, left, 12, 12))
+        part = generator(noise, previous, [(top, left, 12, 12)])
         assert torch.allclose(part, whole[..., top:top + 12, left:left + 12], atol=1e-6)
+    two = torch.cat([noise, noise.flip(-1)]), torch.cat([previous, previous.flip(-1)])
+    parts = generator(*two, [(0, 0, 12, 12), (8, 18, 12, 12)])  # window i of image i: a batch
+    wholes = generator(*two)
+    assert torch.allclose(parts, torch.stack([wholes[0, :, 0:12, 0:12], wholes[1, :, 8:20, 18:30]]), atol=1e-6)
 
 
 def test_interrupted_training_resumes_to_the_same_weights(tmp_path, monkeypatch):

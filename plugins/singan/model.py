@@ -14,6 +14,7 @@ per-image normalisation whose running statistics differ between training and sam
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -44,14 +45,19 @@ class ScaleGenerator(nn.Module):
         super().__init__()
         self.body = conv_stack(3, width, 3)
 
-    def forward(self, noise: torch.Tensor, previous: torch.Tensor, window: Window | None = None) -> torch.Tensor:
-        """The whole image, or only ``window`` of it: the same pixels, computed from the
-        window's input plus the stack's reach around it (training on windows costs less)."""
+    def forward(self, noise: torch.Tensor, previous: torch.Tensor, windows: Sequence[Window] | None = None) -> torch.Tensor:
+        """The whole images, or only ``windows`` of them (window i of image i, or of the one
+        image): the same pixels, computed from each window's input plus the stack's reach
+        around it (training on windows costs less)."""
         padded = F.pad(noise + previous, (LAYERS,) * 4)
-        if window is not None:
-            top, left, height, width = window
-            padded = padded[..., top:top + height + 2 * LAYERS, left:left + width + 2 * LAYERS]
-            previous = previous[..., top:top + height, left:left + width]
+        if windows is not None:
+            def image(index: int) -> int:
+                return min(index, len(padded) - 1)
+
+            padded = torch.cat([padded[image(i):image(i) + 1, :, top:top + height + 2 * LAYERS, left:left + width + 2 * LAYERS]
+                                for i, (top, left, height, width) in enumerate(windows)])
+            previous = torch.cat([previous[image(i):image(i) + 1, :, top:top + height, left:left + width]
+                                  for i, (top, left, height, width) in enumerate(windows)])
         return (torch.tanh(self.body(padded)) + previous).clamp(-1.0, 1.0)
 
 
@@ -97,10 +103,10 @@ class Pyramid(nn.Module):
         return len(self.sizes)
 
     def forward_scale(self, scale: int, noise: torch.Tensor, previous: torch.Tensor,
-                      window: Window | None = None) -> torch.Tensor:
-        """One scale's image (or its ``window``) from unit noise (scaled by the amplitude here)
-        and the image below."""
-        return self.generators[scale](noise * self.amplitudes[scale], previous, window)
+                      windows: Sequence[Window] | None = None) -> torch.Tensor:
+        """One scale's images (or their ``windows``) from unit noise (scaled by the amplitude
+        here) and the images below."""
+        return self.generators[scale](noise * self.amplitudes[scale], previous, windows)
 
 
 def build_pyramid(config: dict[str, Any]) -> Pyramid:

@@ -56,7 +56,7 @@ class SinGanGenerator(Generator):
         Param("animate", bool, True, "a walk as animation frames (GIF, WebP and PNG animate); false: frames side by side"),
     )
     train_params = (
-        *common_train_params(lr=5e-4, checkpoint_every=100),
+        *common_train_params(batch_size=1, lr=5e-4, checkpoint_every=100),
         Param("steps_per_scale", int, 300, "iterations per scale (the paper: 2000)", min=1, max=100_000),
         Param("max_size", int, 128, "long side of the painting as learnt, in pixels (the paper: 250)", min=16, max=1024),
         Param("min_size", int, 25, "short side of the coarsest scale, in pixels: the scale that sets the composition",

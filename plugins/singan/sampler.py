@@ -37,9 +37,9 @@ def reconstruct(pyramid: Pyramid, upto: int) -> torch.Tensor:
     return image
 
 
-def sample_below(pyramid: Pyramid, scale: int, generator: torch.Generator | None) -> torch.Tensor:
-    """A random sample of the scales below ``scale``, upsampled to it (zeros for the coarsest)."""
-    image = torch.zeros(1, 3, *pyramid.sizes[0])
+def sample_below(pyramid: Pyramid, scale: int, generator: torch.Generator | None, count: int = 1) -> torch.Tensor:
+    """``count`` random samples of the scales below ``scale``, upsampled to it (zeros for the coarsest)."""
+    image = torch.zeros(count, 3, *pyramid.sizes[0])
     for below in range(scale):
         previous = upsample(image, pyramid.sizes[below])
         image = pyramid.forward_scale(below, torch.randn(previous.shape, generator=generator), previous)

@@ -14,7 +14,8 @@ Scales larger than ``window`` pixels train on a random window of it per iteratio
 generator computes exactly those pixels of its whole-image output (its input around the window
 is cut out with the convolutions' reach), and a patch critic's mean score over a random window
 is an unbiased estimate of its mean over the image, so the losses are the paper's, estimated at
-a third of the cost at 128 px. One sample of the scales below serves an iteration's critic and
+a third of the cost at 128 px; ``batch_size`` windows (each with its own sample) per iteration
+make the estimate less noisy. One sample of the scales below serves an iteration's critic and
 generator updates (the paper draws one per update).
 
 For the shared trainer an "epoch" is one scale and a "batch" one iteration, so progress,
@@ -50,7 +51,7 @@ AMPLITUDE = 0.1
 
 def gradient_penalty(critic: ScaleCritic, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     """(||grad critic(mix)|| - 1)^2 at a random mix of the painting and a fake (Gulrajani et al. 2017)."""
-    mix = torch.rand(1, 1, 1, 1)
+    mix = torch.rand(len(real), 1, 1, 1)
     points = (mix * real + (1 - mix) * fake).requires_grad_(True)
     grad, = torch.autograd.grad(critic(points).sum(), points, create_graph=True)
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
@@ -140,26 +141,27 @@ def train(job: TrainJob) -> dict[str, Any]:
             for group in optimizer.param_groups:
                 group["lr"] = rate
         rec_noise = pyramid.reconstruction_noise if scale == 0 else torch.zeros_like(real)
-        window = random_window(pyramid.sizes[scale], params["window"])  # global RNG: saved in the resume state
-        real_part = crop(real, window)
+        count = params["batch_size"]
+        windows = [random_window(pyramid.sizes[scale], params["window"]) for _ in range(count)]  # global RNG: resumed
+        real_part = torch.cat([crop(real, window) for window in windows])
         with torch.no_grad():
-            previous = sample_below(pyramid, scale, None)
+            previous = sample_below(pyramid, scale, None, count)
         for _ in range(params["critic_steps"]):
             with torch.no_grad():
-                fake = pyramid.forward_scale(scale, torch.randn_like(real), previous, window)
+                fake = pyramid.forward_scale(scale, torch.randn_like(previous), previous, windows)
             c_loss = critic(fake).mean() - critic(real_part).mean() + PENALTY * gradient_penalty(critic, real_part, fake)
             c_optimizer.zero_grad(set_to_none=True)
             c_loss.backward()
             c_optimizer.step()
-        noise = torch.randn_like(real)
+        noise = torch.randn_like(previous)
         for _ in range(params["generator_steps"]):
-            adversarial = -critic(pyramid.forward_scale(scale, noise, previous, window)).mean()
-            rec_loss = F.mse_loss(generator(rec_noise * pyramid.amplitudes[scale], anchor, window), real_part)
+            adversarial = -critic(pyramid.forward_scale(scale, noise, previous, windows)).mean()
+            rec_loss = F.mse_loss(generator(rec_noise * pyramid.amplitudes[scale], anchor, windows), real_part)
             g_loss = adversarial + params["reconstruction"] * rec_loss
             g_optimizer.zero_grad(set_to_none=True)
             g_loss.backward()
             g_optimizer.step()
-        return {"scale": float(scale), "critic": c_loss.item(), "adv": adversarial.item(), "rec": rec_loss.item(), "n": 1}
+        return {"scale": float(scale), "critic": c_loss.item(), "adv": adversarial.item(), "rec": rec_loss.item(), "n": count}
 
     result = trainer.fit(lambda epoch: iter(range(steps)), step)
     return {**result, "scales": painting.scales, "size": f"{width}x{height}"}
