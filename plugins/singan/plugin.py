@@ -108,7 +108,7 @@ class SinGanHarmonizer(Stylizer):
     description = "An object pasted into the painting takes on its texture and colours (SinGAN harmonisation)"
     params = (
         MODEL,
-        Param("scale_from", int, 3, "scale the picture enters at: lower repaints more of it, higher keeps more", min=1, max=29),
+        Param("scale_from", int, 2, "scale the picture enters at: lower repaints more of it, higher keeps more", min=1, max=29),
         Param("mask", Path, None, "black-and-white image: white = the pasted object (default: where the picture "
               "differs from the painting, or all of it when its shape differs)"),
     )

@@ -46,9 +46,14 @@ def sample_below(pyramid: Pyramid, scale: int, generator: torch.Generator | None
     return upsample(image, pyramid.sizes[scale])
 
 
+#: Sampling seeds are offset from training seeds: training draws the reconstruction noise from
+#: its own seed, and seed 0 must not give back the painting.
+SAMPLING_STREAM = 0x5A_4D_50_4C
+
+
 def noise_maps(seed: int, sizes: Sequence[tuple[int, int]]) -> list[torch.Tensor]:
     """Unit noise for every scale from one seed: the same seed and sizes, the same maps."""
-    generator = torch.Generator().manual_seed(int(seed))
+    generator = torch.Generator().manual_seed(int(seed) + SAMPLING_STREAM)
     return [torch.randn(1, 3, *size, generator=generator) for size in sizes]
 
 
