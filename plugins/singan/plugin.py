@@ -105,7 +105,7 @@ class SinGanGenerator(Generator):
 
 class SinGanHarmonizer(Stylizer):
     name = "singan-harmonize"
-    description = "An object pasted into the painting takes on its texture and colours (SinGAN harmonisation)"
+    description = "An object pasted into the painting is repainted with its brushwork (SinGAN harmonisation)"
     params = (
         MODEL,
         Param("scale_from", int, 2, "scale the picture enters at: lower repaints more of it, higher keeps more", min=1, max=29),
