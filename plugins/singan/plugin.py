@@ -48,11 +48,11 @@ class SinGanGenerator(Generator):
         MODEL,
         Param("width", int, 0, "output width in pixels (0 = the painting's); another aspect ratio retargets", min=0, max=1024),
         Param("height", int, 0, "output height in pixels (0 = the painting's)", min=0, max=1024),
-        Param("scale_from", int, 0, "start from the painting at this scale (0 = all from noise; higher = closer to "
-              "the original, only finer detail varies)", min=0, max=29),
+        Param("scale_from", int, 0, "start from the painting at this scale (0 = a new picture from the coarsest "
+              "scale up; higher = closer to the original, only finer detail varies)", min=0, max=29),
         Param("grid", int, 0, "draw a GRIDxGRID contact sheet instead: cell j is the sample of seed+j", min=0, max=8),
-        Param("interpolate", int, 0, "a latent walk of this many frames (slerp of every scale's noise from seed to "
-              "seed+1)", min=0, max=256),
+        Param("interpolate", int, 0, "a latent walk of this many frames (every scale's random input slerped from seed "
+              "to seed+1)", min=0, max=256),
         Param("animate", bool, True, "a walk as animation frames (GIF, WebP and PNG animate); false: frames side by side"),
     )
     train_params = (
