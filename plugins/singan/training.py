@@ -115,8 +115,8 @@ def train(job: TrainJob) -> dict[str, Any]:
     anchors: dict[int, torch.Tensor] = {}
 
     def begin_scale(scale: int) -> torch.Tensor:
-        """The upsampled reconstruction from below (zeros at the coarsest), the noise amplitude,
-        and the weights a new scale starts from."""
+        """The upsampled reconstruction from below (zeros at the coarsest), which also sets the
+        scale's noise amplitude."""
         size = pyramid.sizes[scale]
         if scale == 0:
             return torch.zeros(1, 3, *size)
