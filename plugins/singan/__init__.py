@@ -1,0 +1,1 @@
+"""SinGAN: a generator (and two stylizers) learnt from one painting; see plugin.py."""
