@@ -68,7 +68,7 @@ class StyleStylizer(Stylizer):
         Param("model", str, "default", "the fast model to score (shipped name or .safetensors path)"),
         Param("size", int, 256, "long side the content images are stylized at", min=32, max=2048),
     )
-    demo_params = [{"model": "default", "size": 256}]
+    demo_params = [{"model": name, "size": 256} for name in ("default", "great-wave", "shipwreck")]
     #: Muse Studio shows `style` (a str of comma-separated image paths) as a file picker.
     studio_widgets = {"style": "file"}
 
