@@ -47,7 +47,7 @@ class StyleStylizer(Stylizer):
         Param("preserve_color", bool, False, "transfer only luminance; keep the input's colours"),
         Param("init", str, "content", "start from the content image or from noise", choices=("content", "noise")),
         FEATURES, WEIGHTS,
-        Param("model", str, None, "a fast feed-forward model: a shipped name (default) or a .safetensors "
+        Param("model", str, None, "a fast feed-forward model: a shipped name (default, great-wave, shipwreck) or a .safetensors "
               "file from `muse train style`; style= is then not needed"),
         Param("snapshots", Path, None, "folder to save the result of each pyramid level (optimisation mode)",
               writes=True),
