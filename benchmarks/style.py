@@ -4,8 +4,8 @@ Methods, on (content, style) pairs from ../shared/data/content x ../shared/data/
   pyramid   ours: random multi-scale encoder, coarse-to-fine L-BFGS (STEPS per pyramid level)
   single    single-scale Gatys: one encoder scale, one resolution, the same total L-BFGS steps
   reinhard  classic colour transfer (mean/std in Lab, Reinhard et al. 2001)
-  fast      the feed-forward model (--model, default: the shipped one), scored only on the
-            painting it was trained for (named in its checkpoint)
+  fast      the feed-forward models (--model, default: every shipped one), each scored only on
+            the painting it was trained for (named in its checkpoint)
 
 Scores come from a fixed evaluator network that no method optimises (plugins/style/metrics.py):
 style distance (lower = closer to the painting's statistics) and SSIM to the content (higher =
@@ -14,6 +14,7 @@ a trained model the fast column times an untrained net of the default shape (sam
 
     MUSE_THREADS=1 python benchmarks/style.py
     MUSE_THREADS=1 python benchmarks/style.py --contents 2 --styles 3 --model /tmp/fast.safetensors
+    MUSE_THREADS=1 python benchmarks/style.py --fast-only     # the shipped fast models and Reinhard only
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from plugins.style.optimize import Plan, pyramid_sizes, stylize_image
 from plugins.style.plugin import WEIGHTS_DIR
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-SHIPPED = WEIGHTS_DIR / "default.safetensors"
+SHIPPED = sorted(WEIGHTS_DIR.glob("*.safetensors"))
 
 
 def run_pyramid(content: torch.Tensor, style: torch.Tensor, steps: int) -> torch.Tensor:
@@ -57,31 +58,34 @@ def timed(function, *args) -> tuple[torch.Tensor, float]:
     return result, time.perf_counter() - started
 
 
-def speed(style_path: Path, content_path: Path, steps: int, net: TransformerNet) -> None:
-    print("\n== seconds per image (one content, one style) ==")
+def speed(style_path: Path, content_path: Path, steps: int, net: TransformerNet, fast_only: bool) -> None:
+    print("\n== seconds per image (one content, one style; fast: best of 3) ==")
     print(f"{'side':>5} {'pyramid':>9} {'single':>9} {'fast':>7} {'reinhard':>9}  single/pyramid")
     for side in (256, 512):
         content, style = load_picture(content_path, side), load_picture(style_path, side)
-        _, pyramid = timed(run_pyramid, content, style, steps)
-        _, single = timed(run_single, content, style, steps)
+        pyramid = single = float("nan")
+        if not fast_only:
+            _, pyramid = timed(run_pyramid, content, style, steps)
+            _, single = timed(run_single, content, style, steps)
         apply_net(net, content)  # warm-up: first call allocates
-        _, fast = timed(apply_net, net, content)
+        fast = min(timed(apply_net, net, content)[1] for _ in range(3))
         _, reinhard = timed(reinhard_transfer, content, style)
         print(f"{side:>5} {pyramid:>9.1f} {single:>9.1f} {fast:>7.2f} {reinhard:>9.3f}  {single / pyramid:.2f}x")
 
 
-def quality(contents: list[Path], styles: list[Path], side: int, steps: int, net: TransformerNet | None,
-            net_style: str | None) -> None:
+def quality(contents: list[Path], styles: list[Path], side: int, steps: int, nets: dict[str, TransformerNet],
+            fast_only: bool) -> None:
     evaluator = EvaluatorNet()
     scores: dict[str, list[tuple[float, float]]] = {}
     for content_path in contents:
         content = load_picture(content_path, side)
         for style_path in styles:
             style = load_picture(style_path, side)
-            made = {"pyramid": run_pyramid(content, style, steps), "single": run_single(content, style, steps),
-                    "reinhard": reinhard_transfer(content, style)}
-            if net is not None and style_path.name == net_style:
-                made["fast"] = apply_net(net, content)
+            made = {"reinhard": reinhard_transfer(content, style)}
+            if not fast_only:
+                made |= {"pyramid": run_pyramid(content, style, steps), "single": run_single(content, style, steps)}
+            if style_path.name in nets:
+                made["fast"] = apply_net(nets[style_path.name], content)
             for method, image in made.items():
                 scores.setdefault(method, []).append((style_distance(image, style, evaluator), ssim(image, content)))
             print(f"  {content_path.stem} x {style_path.stem}: " + ", ".join(
@@ -92,9 +96,10 @@ def quality(contents: list[Path], styles: list[Path], side: int, steps: int, net
     means = {m: (float(np.mean([s for s, _ in v])), float(np.mean([c for _, c in v])), len(v)) for m, v in scores.items()}
     for method, (distance, kept, count) in means.items():
         print(f"{method:>9} {count:>5} {distance:>10.3f} {kept:>6.3f}")
-    ours = means["pyramid"][0]
-    for baseline in ("single", "reinhard"):
-        print(f"style distance, {baseline} / pyramid: {means[baseline][0] / ours:.2f}x")
+    for ours in ("pyramid", "fast"):
+        for baseline in ("single", "reinhard"):
+            if ours in means and baseline in means:
+                print(f"style distance, {baseline} / {ours}: {means[baseline][0] / means[ours][0]:.2f}x")
 
 
 def main() -> None:
@@ -104,27 +109,31 @@ def main() -> None:
     parser.add_argument("--side", type=int, default=256, help="long side for the quality table")
     parser.add_argument("--contents", type=int, default=4)
     parser.add_argument("--styles", type=int, default=3)
-    parser.add_argument("--model", type=Path, default=SHIPPED if SHIPPED.is_file() else None,
-                        help="a fast model from `muse train style` (default: the shipped one, if present)")
+    parser.add_argument("--model", type=Path, action="append",
+                        help="a fast model from `muse train style`, repeatable (default: every shipped one)")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--fast-only", action="store_true", help="time and score only the fast models and Reinhard")
     args = parser.parse_args()
     print(f"threads: {configure_threads()}")
     contents = sorted((args.data / "content").glob("*.*"))[: args.contents]
     styles = sorted((args.data / "style").glob("*.*"))
     preferred = ["vangogh_starry_night", "hokusai_great_wave", "turner_shipwreck_of_the_minotaur", "gauguin_te_fare"]
     styles = sorted(styles, key=lambda p: preferred.index(p.stem) if p.stem in preferred else 99)[: args.styles]
-    net, net_style = None, None
-    if args.model:
-        net, net_style = load_net(args.model)[0], read_metadata(args.model)["config"]["styles"][0]
+    nets: dict[str, TransformerNet] = {}
+    for path in args.model or SHIPPED:
+        net_style = read_metadata(path)["config"]["styles"][0]
+        nets[net_style] = load_net(path)[0]
         if net_style not in [p.name for p in styles]:
             styles.append(args.data / "style" / net_style)  # so the fast model gets scored
-        print(f"fast model: {args.model} (trained on {net_style})")
-    else:
+        print(f"fast model: {path} (trained on {net_style})")
+    if not nets:
         print("fast model: none; timing an untrained net of the default shape")
+    if args.fast_only:  # each fast model against Reinhard on its own painting only
+        styles = [args.data / "style" / name for name in nets]
     print(f"contents: {', '.join(p.stem for p in contents)}\nstyles: {', '.join(p.stem for p in styles)}")
     if not args.skip_speed:
-        speed(styles[0], contents[0], args.steps, net or TransformerNet().eval())
-    quality(contents, styles, args.side, args.steps, net, net_style)
+        speed(styles[0], contents[0], args.steps, next(iter(nets.values()), TransformerNet().eval()), args.fast_only)
+    quality(contents, styles, args.side, args.steps, nets, args.fast_only)
 
 
 if __name__ == "__main__":

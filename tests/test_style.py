@@ -182,6 +182,24 @@ def test_train_dry_run_then_apply_the_fast_model(muse, in_tmp, painting):
     assert clash.code == 1 and "style= does not apply with model=" in clash.err
 
 
+def test_untrained_skip_net_is_colour_transfer_and_learns_from_there(painting):
+    """A fast net with ``skip`` starts as Reinhard colour transfer to its painting: training only
+    has to add the brushwork (docs/style.md, "Fast mode")."""
+    from plugins.style.images import lab_moments, load_picture, reinhard_transfer, to_tensor
+    from plugins.style.losses import colour_distance, sorted_colours
+    from plugins.style.model import SKIP_EPSILON, TransformerNet
+
+    photo, style = to_tensor(_photo()), load_picture(painting, 40)
+    net = TransformerNet(4, 1, skip=True)
+    net.palette.copy_(lab_moments(style))
+    expected = reinhard_transfer(photo, style).clamp(SKIP_EPSILON, 1 - SKIP_EPSILON)
+    assert torch.allclose(net(photo), expected, atol=1e-5)
+    # the colour term: zero for the painting's own pixels, larger for the photo than for its recolouring
+    target = sorted_colours(style)
+    assert float(colour_distance(style, target)) == pytest.approx(0.0, abs=1e-9)
+    assert float(colour_distance(photo, target)) > float(colour_distance(expected, target))
+
+
 def test_a_checkpoint_of_another_model_is_refused(in_tmp, engine):
     from engine.training import save_checkpoint
 
@@ -210,6 +228,11 @@ def test_metrics_see_identity_and_difference(painting):
     recoloured = reinhard_transfer(photo, style)
     assert style_distance(recoloured, style) < style_distance(photo, style)
     assert ssim(recoloured, photo) > 0.3
+    # the texture distance ignores colour: a flat patch of the painting's mean colour has none of
+    # its texture, however close its colour statistics are
+    flat = style.mean((2, 3), keepdim=True).expand_as(style).contiguous()
+    assert style_distance(flat, style, centred=True) == pytest.approx(1.0, abs=1e-3)  # zero padding: edges differ
+    assert style_distance(style, style, centred=True) == pytest.approx(0.0, abs=1e-5)
 
 
 def test_pyramid_goes_coarse_to_fine():

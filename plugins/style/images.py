@@ -127,10 +127,20 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
     return _linear_to_srgb(torch.einsum("ij,bjhw->bihw", torch.linalg.inv(_RGB_TO_XYZ), xyz)).clamp(0, 1)
 
 
+def lab_moments(image: torch.Tensor) -> torch.Tensor:
+    """``(B, 3, H, W)`` -> ``(B, 2, 3)``: each image's per-channel mean and spread in Lab."""
+    lab = rgb_to_lab(image)
+    return torch.stack([lab.mean((2, 3)), lab.std((2, 3))], dim=1)
+
+
+def recolour(content: torch.Tensor, moments: torch.Tensor) -> torch.Tensor:
+    """Each image of ``content`` with its Lab mean and spread moved to ``moments`` (``(1|B, 2, 3)``)."""
+    source = rgb_to_lab(content)
+    mean, spread = source.mean((2, 3), keepdim=True), source.std((2, 3), keepdim=True).clamp_min(1e-4)
+    return lab_to_rgb((source - mean) / spread * moments[:, 1, :, None, None] + moments[:, 0, :, None, None])
+
+
 def reinhard_transfer(content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
     """Classic colour transfer (Reinhard et al. 2001): match per-channel mean and spread in Lab.
     The baseline that any neural method must beat on style distance."""
-    source, target = rgb_to_lab(content), rgb_to_lab(style)
-    dims = (0, 2, 3)
-    moved = (source - source.mean(dims, keepdim=True)) / source.std(dims, keepdim=True).clamp_min(1e-4)
-    return lab_to_rgb(moved * target.std(dims, keepdim=True) + target.mean(dims, keepdim=True))
+    return recolour(content, lab_moments(style))

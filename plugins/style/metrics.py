@@ -4,6 +4,12 @@ Style distance uses an *evaluator* network that no method optimises against: a r
 with another seed, other kernel sizes and max-pooling, so a method cannot score well just by
 overfitting the statistics of its own encoder. Content is SSIM on luminance, the usual measure
 of kept structure (Wang et al. 2004).
+
+The style distance compares uncentred Gram matrices, and 70-96 % of their norm is the product of
+the channel means: it mostly measures colour and brightness. Colour transfer alone, which adds
+no brushwork, scores 0.13 against Turner's Shipwreck, closer than the painting's own crops
+(0.24-0.31). So `muse eval style` also reports a *texture distance*: the same form on centred
+Gram matrices (channel covariances), which a global colour shift cannot lower.
 """
 
 from __future__ import annotations
@@ -30,11 +36,15 @@ def _at_eval_size(image: torch.Tensor) -> torch.Tensor:
     return F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=True)
 
 
-def style_distance(image: torch.Tensor, style: torch.Tensor, evaluator: EvaluatorNet | None = None) -> float:
-    """Mean relative Frobenius distance of the evaluator's Gram matrices (0 = same statistics)."""
+def style_distance(image: torch.Tensor, style: torch.Tensor, evaluator: EvaluatorNet | None = None,
+                   centred: bool = False) -> float:
+    """Mean relative Frobenius distance of the evaluator's Gram matrices (0 = same statistics);
+    ``centred`` removes each channel's mean first (the texture distance)."""
     evaluator = evaluator or EvaluatorNet()
     with torch.no_grad():
         ours, theirs = evaluator(_at_eval_size(image)), evaluator(_at_eval_size(style))
+        if centred:
+            ours, theirs = ([f - f.mean((2, 3), keepdim=True) for f in maps] for maps in (ours, theirs))
         distances = [float((gram(a) - gram(b)).norm() / gram(b).norm()) for a, b in zip(ours, theirs)]
     return sum(distances) / len(distances)
 
@@ -71,14 +81,15 @@ def evaluate_fast_model(data: Path, params: dict[str, Any], weights_dir: Path) -
     evaluator = EvaluatorNet()
     size = params["size"]
     styles = [load_picture(p, size) for p in paths]
-    scores = {"style_distance": 0.0, "ssim": 0.0, "reinhard_style_distance": 0.0, "reinhard_ssim": 0.0}
+    scores = {f"{prefix}{name}": 0.0 for prefix in ("", "reinhard_") for name in ("style_distance", "texture_distance", "ssim")}
     files = image_files(data)
     for path in files:
         content = load_picture(path, size)
         made = apply_net(net, content)
         baseline = reinhard_transfer(content, styles[0])
         for prefix, image in (("", made), ("reinhard_", baseline)):
-            distance = sum(w * style_distance(image, s, evaluator) for s, w in zip(styles, weights)) / sum(weights)
-            scores[prefix + "style_distance"] += distance / len(files)
+            for name, centred in (("style_distance", False), ("texture_distance", True)):
+                distance = sum(w * style_distance(image, s, evaluator, centred) for s, w in zip(styles, weights))
+                scores[prefix + name] += distance / sum(weights) / len(files)
             scores[prefix + "ssim"] += ssim(image, content) / len(files)
     return {"images": len(files), **{k: round(v, 4) for k, v in scores.items()}}

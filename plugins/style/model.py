@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .images import recolour
+
 #: The encoder's weights come from this seed, never from the work's seed: the "network" must be
 #: the same for every run, or a style loss would mean something different each time.
 ENCODER_SEED = 20160914
@@ -181,21 +183,42 @@ class TransformerNet(nn.Module):
 
     ``width`` is the first layer's channel count (Johnson et al. use 32); the output is squashed
     into 0..1 by a sigmoid so the net never has to learn clamping.
+
+    With ``skip`` the net paints *over* the photo: the photo is first moved to the painting's
+    colour statistics (``palette``: Lab mean and spread, Reinhard et al. 2001), the net's output
+    is added to that image's logits, and its last layer starts at zero, so an untrained net is
+    plain colour transfer and training only has to add the brushwork. Without it the net must
+    first learn to rebuild the photo through a 4x bottleneck, which on a small CPU budget never
+    gets past a blur (docs/style.md, "Fast mode").
     """
 
-    def __init__(self, width: int = 16, blocks: int = 3):
+    def __init__(self, width: int = 16, blocks: int = 3, skip: bool = False):
         super().__init__()
+        self.skip = skip
         self.net = nn.Sequential(
             ConvLayer(3, width, 9), ConvLayer(width, 2 * width, 3, 2), ConvLayer(2 * width, 4 * width, 3, 2),
             *(ResidualBlock(4 * width) for _ in range(blocks)),
             UpsampleConv(4 * width, 2 * width), UpsampleConv(2 * width, width),
             nn.Conv2d(width, 3, 9, padding=4, padding_mode="reflect"),
         )
+        if skip:
+            self.register_buffer("palette", torch.tensor([[50.0, 0.0, 0.0], [20.0, 10.0, 10.0]])[None])
+            last = self.net[-1]
+            assert isinstance(last, nn.Conv2d)
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         height, width = image.shape[-2:]
-        padded = _pad_to_multiple(image * 2.0 - 1.0, 4)
-        return torch.sigmoid(self.net(padded))[..., :height, :width]
+        painted = self.net(_pad_to_multiple(image * 2.0 - 1.0, 4))[..., :height, :width]
+        if self.skip:
+            base = recolour(image, self.palette)
+            painted = painted + torch.logit(base.clamp(SKIP_EPSILON, 1 - SKIP_EPSILON))
+        return torch.sigmoid(painted)
+
+
+#: Photo values are kept this far from 0 and 1 before the logit of the skip path (logit(0) is -inf).
+SKIP_EPSILON = 1e-3
 
 
 def _pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:

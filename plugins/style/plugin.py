@@ -1,4 +1,5 @@
-"""The `style` stylizer: paint an Image in the manner of one or more paintings.
+"""The `style` stylizer: paint an Image in the manner of one or more paintings; and `appraise`,
+which names the reference painting an image is closest to by the same style statistics.
 
 Two modes share one loss. Without ``model`` it optimises the pixels (Gatys et al.) over a
 random-weight encoder, coarse to fine; with ``model=`` it runs a feed-forward net trained by
@@ -10,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine import BadInput, Image, Param, ParamError, Stylizer, TrainJob, hookimpl
+from engine import BadInput, Image, Param, ParamError, Stylizer, Text, TrainJob, hookimpl
 from engine.training_params import common_train_params
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -46,7 +47,7 @@ class StyleStylizer(Stylizer):
         Param("preserve_color", bool, False, "transfer only luminance; keep the input's colours"),
         Param("init", str, "content", "start from the content image or from noise", choices=("content", "noise")),
         FEATURES, WEIGHTS,
-        Param("model", str, None, "a fast feed-forward model: a shipped name (default) or a .safetensors "
+        Param("model", str, None, "a fast feed-forward model: a shipped name (default, great-wave, shipwreck) or a .safetensors "
               "file from `muse train style`; style= is then not needed"),
         Param("snapshots", Path, None, "folder to save the result of each pyramid level (optimisation mode)",
               writes=True),
@@ -57,6 +58,9 @@ class StyleStylizer(Stylizer):
         Param("crop", int, 160, "content crop size in pixels", min=32, max=1024),
         Param("width", int, 16, "channels of the net's first layer (Johnson et al.: 32)", min=4, max=128),
         Param("blocks", int, 3, "residual blocks", min=1, max=10),
+        Param("skip", bool, True, "paint over the photo (the net starts as the identity) instead of rebuilding it"),
+        Param("colour", float, 10.0, "weight of the colour-distribution loss (sliced Wasserstein to the painting's pixels)",
+              min=0.0, max=1000.0),
         FEATURES, WEIGHTS,
     )
     eval_params = (
@@ -64,7 +68,7 @@ class StyleStylizer(Stylizer):
         Param("model", str, "default", "the fast model to score (shipped name or .safetensors path)"),
         Param("size", int, 256, "long side the content images are stylized at", min=32, max=2048),
     )
-    demo_params = [{"model": "default", "size": 256}]
+    demo_params = [{"model": name, "size": 256} for name in ("default", "great-wave", "shipwreck")]
     #: Muse Studio shows `style` (a str of comma-separated image paths) as a file picker.
     studio_widgets = {"style": "file"}
 
@@ -127,6 +131,56 @@ class StyleStylizer(Stylizer):
         return evaluate_fast_model(data, params, WEIGHTS_DIR)
 
 
+#: Images the classifier can name: grey and at most this many pixels on a side (it reads 28 px).
+CLASSIFIABLE_SIDE = 32
+
+
+class AppraiseStylizer(Stylizer):
+    name = "appraise"
+    description = "names the reference painting an image is nearest to in style, its palette, and (small grey images) its class"
+    input = Image
+    output = Text
+    params = (
+        Param("references", Path, None, "a folder of paintings, or a references .safetensors file "
+              "(default: the paintings the shipped fast styles learnt)"),
+        Param("top", int, 3, "how many reference paintings to list, nearest first", min=1, max=100),
+        Param("colours", int, 5, "how many dominant colours to list", min=1, max=32),
+    )
+    demo_inputs = ("gan",)
+
+    def stylize(self, work: Image, params: dict[str, Any], seed: int) -> Text:
+        from .appraisal import palette, ranked_by_style, style_statistics
+        from .images import split_work
+        from .model import RandomEncoder
+
+        encoder = RandomEncoder()
+        references, source = self._references(params["references"], encoder)
+        content, _, grey = split_work(work, max(work.width, work.height))
+        ranked = ranked_by_style(references, style_statistics(encoder, content))
+        lines = [f"style\t{name}\t{distance:.3f}" for name, distance in ranked[:params["top"]]]
+        lines += [f"colour\t{hexcode}\t{share:.3f}" for hexcode, share in palette(content, params["colours"])]
+        if grey and max(work.width, work.height) <= CLASSIFIABLE_SIDE and self.context.has("stylizer", "classifier"):
+            label = self.context.stylize("classifier", work, seed=seed, top=1)
+            assert isinstance(label, Text)
+            lines += [f"label\t{line}" for line in label.lines]
+        return Text(lines=lines, title="appraisal", meta={"references": source})
+
+    @staticmethod
+    def _references(value: Path | None, encoder):
+        """The reference statistics and what they came from (a sha256 for a file, a folder's path)."""
+        from engine.io import file_sha256
+
+        from .appraisal import load_references, references_from_folder
+
+        path = WEIGHTS_DIR / "appraise" / "references.safetensors" if value is None else Path(value).expanduser()
+        if path.is_dir():
+            return references_from_folder(path, encoder), str(path)
+        if not path.is_file():
+            raise BadInput(f"references={path}: no such folder or file (give a folder of paintings or a references .safetensors file)")
+        return load_references(path, encoder), file_sha256(path)
+
+
 @hookimpl
 def register_stylizers(register):
     register(StyleStylizer())
+    register(AppraiseStylizer())
