@@ -224,3 +224,28 @@ def test_classification_accuracy_score_end_to_end():
     bad = classification_accuracy_score(collapsed, train, test, config, samples=30, epochs=10)
     assert good["cas_train_images"] == 30 and good["cas_real_accuracy"] == bad["cas_real_accuracy"] > 0.9  # seeded
     assert good["cas_ratio"] > 0.9 and bad["cas_ratio"] < 0.5  # one band for all labels teaches 1 class in 3
+
+
+def garment(shift: int = 0) -> torch.Tensor:
+    """A 28 px test picture, a dress-like trapezoid with stripes on black, moved ``shift`` px right."""
+    image = torch.zeros(1, 1, 28, 28, dtype=torch.uint8)
+    for row in range(4, 25):
+        half = 3 + (row - 4) // 3
+        image[0, 0, row, 14 - half:14 + half] = 200 if row % 4 else 120
+    return torch.roll(image, shift, dims=3)
+
+
+def relative_change(name: str, shift: int) -> float:
+    from plugins.imagekit.classifier import load_classifier
+    from plugins.imagekit.fid import extract_features
+
+    network = load_classifier(name).network
+    still, moved = (torch.from_numpy(extract_features(network, garment(s))) for s in (0, shift))
+    return float((moved - still).norm() / still.norm())
+
+
+def test_shift_net_features_barely_move_with_a_one_pixel_shift():
+    """The point of the `shift` net: the same picture 1 px to the right has nearly the same
+    features, where the default net (a dense layer over the 7x7 map) sees a different image."""
+    shift_net, default_net = relative_change("shift", 1), relative_change("default", 1)
+    assert shift_net < 0.15 and shift_net < default_net / 3

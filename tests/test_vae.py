@@ -98,5 +98,6 @@ def test_eval_elbo_and_fid(muse, trained):
     assert report["fid_shift"] > report["fid_shift_floor_train_vs_test"] > 0
     for key in ("precision", "recall", "precision_floor_train_vs_test", "recall_floor_train_vs_test"):
         assert 0 <= report[key] <= 1
+    assert 0 <= report["samples_classified_as_asked"] <= 1
     assert report["cas_train_images"] == 30 and 0 <= report["cas_accuracy"] <= 1 and 0 < report["cas_real_accuracy"] <= 1
     assert report["cas_ratio"] == pytest.approx(report["cas_accuracy"] / report["cas_real_accuracy"])

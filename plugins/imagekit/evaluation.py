@@ -19,7 +19,7 @@ import torch
 
 from engine import BadInput
 
-from .cas import classification_accuracy_score
+from .cas import class_conditional_samples, classification_accuracy_score
 from .data import ImageSet, conform, has_split, load_images
 from .fid import extract_features, frechet_distance, gaussian_baseline
 from .precision_recall import precision_recall
@@ -97,8 +97,9 @@ def generator_report(component: str, data: Path | None, params: dict[str, Any], 
     - FID on the default classifier's features (the figure of earlier releases), its floor and
       its ceiling (per-pixel Gaussian noise);
     - FID, precision and recall (k = ``neighbours``) on the shift-tolerant net's features;
-    - the Classification Accuracy Score and its ratio to real data (class-conditional models,
-      ``cas_samples`` > 0).
+    - for class-conditional models, the share of samples drawn for a label that the default
+      classifier gives that label (Shmelkov et al. 2018's "GAN-test"), and the Classification
+      Accuracy Score with its ratio to real data (``cas_samples`` > 0).
     """
     from .classifier import load_classifier
 
@@ -136,6 +137,11 @@ def generator_report(component: str, data: Path | None, params: dict[str, Any], 
         "precision_floor_train_vs_test": precision_floor,
         "recall_floor_train_vs_test": recall_floor,
     })
+
+    if classes:  # how often the real-data classifier sees the class a sample was drawn for ("GAN-test")
+        asked = class_conditional_samples(render, classes, max(1, count // classes), params["seed"] + 1_000_000,
+                                          classifier.size, classifier.channels)
+        report["samples_classified_as_asked"] = accuracy(classifier.network, ImageSet(*asked, (), Path()))
 
     if params["cas_samples"] and classes:
         config = {"classes": [str(i) for i in range(classes)], "size": classifier.size, "channels": classifier.channels,
