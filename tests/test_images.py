@@ -248,4 +248,4 @@ def test_shift_net_features_barely_move_with_a_one_pixel_shift():
     """The point of the `shift` net: the same picture 1 px to the right has nearly the same
     features, where the default net (a dense layer over the 7x7 map) sees a different image."""
     shift_net, default_net = relative_change("shift", 1), relative_change("default", 1)
-    assert shift_net < 0.15 and shift_net < default_net / 3
+    assert shift_net < 0.15 and shift_net < default_net / 2
