@@ -78,7 +78,8 @@ def test_bad_label_and_wrong_checkpoint(muse, in_tmp, trained):
 
 def test_eval_reports_fid_with_floor_and_ceiling(muse, trained):
     result = muse("eval", "gan", "--data", trained / "fashion", "-p", f"model={trained / 'gan.safetensors'}",
-                  "-p", f"classifier={trained / 'clf.safetensors'}", "-p", "samples=100", "--json")
+                  "-p", f"classifier={trained / 'clf.safetensors'}", "-p", "samples=100",
+                  "-p", f"shift_classifier={trained / 'clf.safetensors'}", "-p", "cas_samples=30", "-p", "cas_epochs=1", "--json")
     assert result.code == 0, result.err
     import json
 
@@ -88,6 +89,13 @@ def test_eval_reports_fid_with_floor_and_ceiling(muse, trained):
     # few-step model (worse than noise here) cannot beat real images.
     floor = report["fid_floor_train_vs_test"]
     assert 0 < floor < report["fid_ceiling_pixel_gaussian"] and report["fid"] > floor
+    # The other rulers are there, each beside what real training images score.
+    assert report["fid_shift"] > report["fid_shift_floor_train_vs_test"] > 0
+    for key in ("precision", "recall", "precision_floor_train_vs_test", "recall_floor_train_vs_test"):
+        assert 0 <= report[key] <= 1
+    assert 0 <= report["samples_classified_as_asked"] <= 1
+    assert report["cas_train_images"] == 30 and 0 <= report["cas_accuracy"] <= 1 and 0 < report["cas_real_accuracy"] <= 1
+    assert report["cas_ratio"] == pytest.approx(report["cas_accuracy"] / report["cas_real_accuracy"])
 
 
 def test_folder_of_rgb_images_at_32px(muse, in_tmp):

@@ -164,3 +164,88 @@ def test_classifier_needs_labels(muse, in_tmp):
         PILImage.new("L", (28, 28), i * 10).save(in_tmp / "pics" / f"{i}.png")
     done = muse("train", "classifier", "--data", "pics", "--dry-run", "--out", "c.safetensors", "--batch-size", "4")
     assert done.code != 0 and "needs labels" in done.err
+
+
+def test_precision_recall_of_a_set_and_of_a_disjoint_set():
+    from plugins.imagekit.precision_recall import precision_recall
+
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(400, 8)).astype(np.float32)
+    assert precision_recall(real, real.copy(), k=3) == (1.0, 1.0)
+    same_law = rng.normal(size=(400, 8)).astype(np.float32)  # another draw of the same distribution: high, not 1
+    precision, recall = precision_recall(real, same_law, k=3)
+    assert 0.5 < precision < 1.0 and 0.5 < recall < 1.0
+    far = same_law + 10.0  # a disjoint set: nothing of either lies in the other's manifold
+    assert precision_recall(real, far, k=3) == (0.0, 0.0)
+    # One tight clump in the middle of the data: realistic (precision high), no variety (recall low).
+    clump = (0.05 * rng.normal(size=(400, 8))).astype(np.float32)
+    precision, recall = precision_recall(real, clump, k=3)
+    assert precision > 0.9 and recall < 0.1
+
+
+def test_shift_augmentation_moves_content_and_fills_background():
+    from plugins.imagekit.classifier_training import augment
+
+    batch = torch.full((64, 1, 8, 8), -1.0)
+    batch[:, :, 3:5, 3:5] = 1.0
+    moved = augment(batch, flip=False, shift=2, generator=torch.Generator().manual_seed(0))
+    assert moved.shape == batch.shape and torch.all(moved.sum((1, 2, 3)) == batch.sum((1, 2, 3)))  # nothing lost
+    centres = {tuple(torch.nonzero(image[0] > 0).float().mean(0).tolist()) for image in moved}
+    assert len(centres) > 10  # images moved by different amounts, at most 2 px each way
+    assert all(2.5 - 2 <= y <= 4.5 + 2 and 2.5 - 2 <= x <= 4.5 + 2 for y, x in centres)
+    assert torch.equal(augment(batch, flip=False, shift=0), batch)
+
+
+def make_bands(classes: int, count: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``count`` uint8 images per class: a bright band whose height says the class, on noise."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(classes), count)
+    images = rng.integers(0, 40, (len(labels), 1, 28, 28)).astype(np.uint8)
+    for i, label in enumerate(labels):
+        images[i, 0, 4 + 8 * label:10 + 8 * label, 4:24] = 220
+    return torch.from_numpy(images), torch.from_numpy(labels)
+
+
+def test_classification_accuracy_score_end_to_end():
+    from plugins.imagekit.cas import classification_accuracy_score
+    from plugins.imagekit.data import ImageSet
+
+    train = ImageSet(*make_bands(3, 40, seed=1), ("a", "b", "c"), None)
+    test = ImageSet(*make_bands(3, 20, seed=2), ("a", "b", "c"), None)
+    config = {"classes": ["a", "b", "c"], "size": 28, "channels": 1, "features": 16, "pooling": "flatten"}
+
+    def faithful(seeds, label):  # a "model" that draws its label's band
+        return make_bands(3, len(seeds), seed=seeds[0])[0][label * len(seeds):(label + 1) * len(seeds)]
+
+    def collapsed(seeds, label):  # one that draws the first label's band whatever it is asked for
+        return faithful(seeds, 0)
+
+    good = classification_accuracy_score(faithful, train, test, config, samples=30, epochs=10)
+    bad = classification_accuracy_score(collapsed, train, test, config, samples=30, epochs=10)
+    assert good["cas_train_images"] == 30 and good["cas_real_accuracy"] == bad["cas_real_accuracy"] > 0.9  # seeded
+    assert good["cas_ratio"] > 0.9 and bad["cas_ratio"] < 0.5  # one band for all labels teaches 1 class in 3
+
+
+def garment(shift: int = 0) -> torch.Tensor:
+    """A 28 px test picture, a dress-like trapezoid with stripes on black, moved ``shift`` px right."""
+    image = torch.zeros(1, 1, 28, 28, dtype=torch.uint8)
+    for row in range(4, 25):
+        half = 3 + (row - 4) // 3
+        image[0, 0, row, 14 - half:14 + half] = 200 if row % 4 else 120
+    return torch.roll(image, shift, dims=3)
+
+
+def relative_change(name: str, shift: int) -> float:
+    from plugins.imagekit.classifier import load_classifier
+    from plugins.imagekit.fid import extract_features
+
+    network = load_classifier(name).network
+    still, moved = (torch.from_numpy(extract_features(network, garment(s))) for s in (0, shift))
+    return float((moved - still).norm() / still.norm())
+
+
+def test_shift_net_features_barely_move_with_a_one_pixel_shift():
+    """The point of the `shift` net: the same picture 1 px to the right has nearly the same
+    features, where the default net (a dense layer over the 7x7 map) sees a different image."""
+    shift_net, default_net = relative_change("shift", 1), relative_change("default", 1)
+    assert shift_net < 0.15 and shift_net < default_net / 2

@@ -88,14 +88,14 @@ class GanGenerator(Generator):
         return train(job)
 
     def evaluate(self, data: Path | None, params: dict[str, Any]) -> dict[str, Any]:
-        from plugins.imagekit.evaluation import fid_report
+        from plugins.imagekit.evaluation import generator_report
 
         gan = self._model(params["model"])
 
-        def render(seeds: list[int]):
-            return gan.render(*gan.seeds(seeds, None, params["truncation"]))
+        def render(seeds: list[int], label: int | None):
+            return gan.render(*gan.seeds(seeds, label, params["truncation"]))
 
-        return fid_report(self.name, data, params, render, checkpoint=gan.sha256)
+        return generator_report(self.name, data, params, render, classes=len(gan.classes), checkpoint=gan.sha256)
 
 
 @hookimpl

@@ -1,8 +1,11 @@
-"""FID on the project's own classifier features, with the floor and ceiling that give it meaning.
+"""The rulers of `muse eval gan|vae`, each with the floor and ceiling that give it meaning.
 
 A bare FID number says little; next to the train-vs-test FID (what a perfect model would score,
 up to sampling noise) and the FID of per-pixel Gaussian noise (what knowing only pixel
-statistics scores) it tells how far a model is from each end.
+statistics scores) it tells how far a model is from each end. FID on the default classifier's
+features punishes a 1-pixel shift of real images 47x the floor, so the report adds rulers that
+do not hinge on that net: FID and precision/recall on a shift-tolerant net, and the
+Classification Accuracy Score (:mod:`.cas`).
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ import torch
 
 from engine import BadInput
 
+from .cas import class_conditional_samples, classification_accuracy_score
 from .data import ImageSet, conform, has_split, load_images
 from .fid import extract_features, frechet_distance, gaussian_baseline
+from .precision_recall import precision_recall
 
 
 def evaluation_splits(data: Path | None, size: int, channels: int, component: str) -> tuple[ImageSet, ImageSet]:
@@ -71,24 +76,44 @@ def within_class_spread(classifier: torch.nn.Module, made: np.ndarray, real: np.
     return float(np.mean(ratios)) if ratios else None
 
 
-def fid_report(component: str, data: Path | None, params: dict[str, Any],
-               render: Callable[[list[int]], torch.Tensor], checkpoint: str) -> dict[str, Any]:
-    """FID of ``render(seeds)`` images vs the test split, with floor, ceiling and their ratio."""
+#: Renders uint8 ``(N, C, H, W)`` images for seeds: of one label, or each seed's own when None.
+Renderer = Callable[[list[int], "int | None"], torch.Tensor]
+
+
+def render_seeds(render: Renderer, seeds: list[int], batch: int = 500) -> torch.Tensor:
+    """The images of ``seeds`` (each seed's own label), rendered ``batch`` at a time."""
+    return torch.cat([render(seeds[start:start + batch], None) for start in range(0, len(seeds), batch)])
+
+
+def features_of(loaded, images: torch.Tensor) -> np.ndarray:
+    """A loaded classifier's features of uint8 images, resized/converted to its input shape first."""
+    return extract_features(loaded.network, conform(ImageSet(images, None, (), Path()), loaded.size, loaded.channels).images)
+
+
+def generator_report(component: str, data: Path | None, params: dict[str, Any], render: Renderer, *,
+                     classes: int, checkpoint: str) -> dict[str, Any]:
+    """Every ruler for a generator, each beside the score real training images get (the floor):
+
+    - FID on the default classifier's features (the figure of earlier releases), its floor and
+      its ceiling (per-pixel Gaussian noise);
+    - FID, precision and recall (k = ``neighbours``) on the shift-tolerant net's features;
+    - for class-conditional models, the share of samples drawn for a label that the default
+      classifier gives that label (Shmelkov et al. 2018's "GAN-test"), and the Classification
+      Accuracy Score with its ratio to real data (``cas_samples`` > 0).
+    """
     from .classifier import load_classifier
 
     classifier = load_classifier(params["classifier"])
+    shift_net = load_classifier(params["shift_classifier"])
     test, train = evaluation_splits(data, classifier.size, classifier.channels, component)
     count = min(params["samples"], len(test), len(train))
+    made = render_seeds(render, list(range(params["seed"], params["seed"] + count)))
+
     real = extract_features(classifier.network, test.images[:count])
     floor = frechet_distance(extract_features(classifier.network, train.images[:count]), real)
     noise = gaussian_baseline(train.images, count, params["seed"])
     ceiling = frechet_distance(extract_features(classifier.network, noise), real)
-    made = []
-    for start in range(0, count, 500):
-        seeds = list(range(params["seed"] + start, params["seed"] + min(start + 500, count)))
-        batch = render(seeds)
-        made.append(conform(ImageSet(batch, None, (), Path()), classifier.size, classifier.channels).images)
-    generated = extract_features(classifier.network, torch.cat(made))
+    generated = features_of(classifier, made)
     fid = frechet_distance(generated, real)
     report: dict[str, Any] = {
         "fid": fid,
@@ -98,9 +123,37 @@ def fid_report(component: str, data: Path | None, params: dict[str, Any],
         "within_class_spread": within_class_spread(classifier.network, generated, real),
         "samples": count,
     }
+
+    real_s, train_s, made_s = (features_of(shift_net, images) for images in (test.images[:count], train.images[:count], made))
+    shift_fid, shift_floor = frechet_distance(made_s, real_s), frechet_distance(train_s, real_s)
+    precision, recall = precision_recall(real_s, made_s, params["neighbours"])
+    precision_floor, recall_floor = precision_recall(real_s, train_s, params["neighbours"])
+    report.update({
+        "fid_shift": shift_fid,
+        "fid_shift_floor_train_vs_test": shift_floor,
+        "fid_shift_over_floor": shift_fid / shift_floor if shift_floor > 0 else float("inf"),
+        "precision": precision,
+        "recall": recall,
+        "precision_floor_train_vs_test": precision_floor,
+        "recall_floor_train_vs_test": recall_floor,
+    })
+
+    if classes:  # how often the real-data classifier sees the class a sample was drawn for ("GAN-test")
+        asked = class_conditional_samples(render, classes, max(1, count // classes), params["seed"] + 1_000_000,
+                                          classifier.size, classifier.channels)
+        report["samples_classified_as_asked"] = accuracy(classifier.network, ImageSet(*asked, (), Path()))
+
+    if params["cas_samples"] and classes:
+        config = {"classes": [str(i) for i in range(classes)], "size": classifier.size, "channels": classifier.channels,
+                  "features": classifier.network.head.in_features, "pooling": "flatten"}
+        report.update(classification_accuracy_score(render, train, test, config,
+                                                    samples=params["cas_samples"], epochs=params["cas_epochs"],
+                                                    seed=params["seed"]))
+
     score = accuracy(classifier.network, test)
     if score is not None:
         report["classifier_test_accuracy"] = score
     report["checkpoint"] = checkpoint[:16]
     report["classifier_checkpoint"] = classifier.sha256[:16]
+    report["shift_classifier_checkpoint"] = shift_net.sha256[:16]
     return report

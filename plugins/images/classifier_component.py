@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.nn import functional as F
-
 from engine import BadInput, Image, Text, TrainJob
 from engine.training import Trainer, shuffled_batches
 
-from plugins.imagekit.classifier import Classifier, load_classifier
+from plugins.imagekit.classifier import build_classifier, load_classifier
+from plugins.imagekit.classifier_training import classifier_step
 from plugins.imagekit.data import ImageSet, conform, to_unit
 from plugins.imagekit.evaluation import accuracy, evaluation_splits
 from plugins.imagekit.training import training_data
@@ -27,8 +26,9 @@ def train(job: TrainJob) -> dict[str, Any]:
     data, fingerprint = training_data(job, size, channels, batch_size)
     if data.labels is None:
         raise BadInput(f"{job.data}: the classifier needs labels (an IDX labels file, or one sub-folder per class)")
-    config = {"classes": list(data.classes), "size": size, "channels": channels, "features": params["features"]}
-    network = Classifier(len(data.classes), channels, size, params["features"])
+    config = {"classes": list(data.classes), "size": size, "channels": channels, "features": params["features"],
+              "pooling": params["pooling"]}
+    network = build_classifier(config)
     optimizer = torch.optim.Adam(network.parameters(), params["lr"])
     steps_per_epoch = len(data) // batch_size
     images = to_unit(data.images)
@@ -36,17 +36,8 @@ def train(job: TrainJob) -> dict[str, Any]:
                       optimizers={"classifier": optimizer}, steps_per_epoch=steps_per_epoch,
                       data_fingerprint=fingerprint)
 
-    def step(index: torch.Tensor) -> dict[str, float]:
-        batch = images[index]
-        if params["flip"]:  # mirror half the batch: clothes look the same mirrored
-            flip = torch.rand(len(index)) < 0.5
-            batch = torch.where(flip.view(-1, 1, 1, 1), batch.flip(-1), batch)
-        logits = network(batch)
-        loss = F.cross_entropy(logits, data.labels[index])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        return {"loss": loss.item(), "acc": (logits.argmax(1) == data.labels[index]).float().mean().item(), "n": len(index)}
+    def step(index: torch.Tensor) -> dict[str, float]:  # augmentation draws from the global RNG: resumable
+        return classifier_step(network, optimizer, images[index], data.labels[index], params["flip"], params["shift"])
 
     result = trainer.fit(lambda epoch: shuffled_batches(len(data), batch_size, job.seed, epoch), step)
     return {**result, "classes": len(data.classes), "images": len(data)}

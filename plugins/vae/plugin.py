@@ -136,16 +136,17 @@ class VaeGenerator(Generator):
         return train(job)
 
     def evaluate(self, data: Path | None, params: dict[str, Any]) -> dict[str, Any]:
-        from plugins.imagekit.evaluation import fid_report
+        from plugins.imagekit.evaluation import generator_report
 
         from .evaluation import likelihood_report
 
         vae = _load(params["model"], self.name)
 
-        def render(seeds: list[int]):
-            return vae.decode(*vae.seeds(seeds, None, params["temperature"]))
+        def render(seeds: list[int], label: int | None):
+            return vae.decode(*vae.seeds(seeds, label, params["temperature"]))
 
-        return {**likelihood_report(vae, data, params), **fid_report(self.name, data, params, render, checkpoint=vae.sha256)}
+        return {**likelihood_report(vae, data, params),
+                **generator_report(self.name, data, params, render, classes=len(vae.classes), checkpoint=vae.sha256)}
 
 
 class VaeReconstruct(Stylizer):
