@@ -313,7 +313,7 @@ def test_a_form_plan_points_each_repeat_at_its_first_time():
 
     timeline = Timeline(Meter(4, 4), "major", 32, plan="ABAB")
     for bar in range(32):
-        for beat in range(4):
+        for _ in range(4):
             timeline.add(10 + bar, 12)  # one pitch per bar: bar b plays pitch id 10 + b
         row = timeline.features()  # the first event of bar + 1
         following = bar + 1
@@ -325,7 +325,7 @@ def test_a_form_plan_points_each_repeat_at_its_first_time():
 
 
 def test_generation_takes_a_form_and_refuses_one_that_does_not_fit(muse, in_tmp, checkpoint):
-    from engine import Engine, ParamError
+    from engine import Engine
 
     engine = Engine()
     tune = engine.generate("melody", seed=2, model=str(checkpoint), bars=32, form="ABAB")
