@@ -43,7 +43,7 @@ from .events import (
     pitch_of_id,
     tonic_pitch_ids,
 )
-from .form import AUTO, FREE, fit_plan
+from .form import AUTO, FREE, fit_plan, similarity
 from .habits import Habits
 from .model import MelodyLSTM
 
@@ -253,20 +253,27 @@ def sample_events(model: MelodyLSTM, settings: Settings, primer: list[tuple[int,
 
 #: What a beam hypothesis pays (nats) for playing its last two bars again straight away: an exact
 #: two-bar loop is the likeliest thing an LSTM can write, and the thing a beam must not settle in.
-LOOP_PENALTY = 50.0
+#: A near loop pays in proportion to how near it is above LOOP_FREE (bars that are 80% the same
+#: pay 10 nats); a loose sequence, as reels have, pays nothing.
+LOOP_PENALTY, LOOP_FREE = 50.0, 0.75
 
 
-def loops(timeline: Timeline) -> bool:
-    """Whether the bars just finished repeat the ones before them: one bar three times, or two
-    bars twice (a repeat the form plan asks for is 8 bars away, so it never counts)."""
+def loop_similarity(timeline: Timeline) -> float:
+    """How much the bars just finished repeat the ones before them (0-1): the last two bars against
+    the two before, or the last bar against each of the two before. 0 except on a bar line; a
+    repeat the form plan asks for is 8 bars away and never counts."""
     bar = timeline.meter.bar_units
-    if timeline.now % bar:
-        return False
+    if timeline.now % bar or timeline.now // bar < 4:
+        return 0.0
     last = timeline.now // bar - 1
-    if last < 3:
-        return False
-    one = [timeline.bar_events(last - k) for k in range(4)]
-    return (one[0] == one[1] == one[2]) or (one[0] == one[2] and one[1] == one[3])
+    bars = [{(position, pitch) for position, pitch, _ in timeline.bar_events(last - k)} for k in range(4)]
+    pairs = similarity(bars[1::-1], bars[3:1:-1])
+    triple = min(similarity(bars[:1], bars[1:2]), similarity(bars[1:2], bars[2:3]))
+    return max(pairs, triple)
+
+
+def loop_penalty(timeline: Timeline) -> float:
+    return LOOP_PENALTY * max(0.0, loop_similarity(timeline) - LOOP_FREE) / (1 - LOOP_FREE)
 
 
 def _sample_events(model: MelodyLSTM, settings: Settings, primer: list[tuple[int, int]], seeds: list[int],
@@ -276,7 +283,7 @@ def _sample_events(model: MelodyLSTM, settings: Settings, primer: list[tuple[int
     ``primer`` holds (pitch id, duration) events every tune starts with, from its first note
     (``pickups[i]`` units before tune i's first downbeat). With ``beam`` 1 this is plain ancestral
     sampling; wider, each live hypothesis proposes ``beam`` sampled continuations and the best
-    ``beam`` by mean log-probability survive, a hypothesis that loops paying LOOP_PENALTY.
+    ``beam`` by mean log-probability survive, a hypothesis that loops paying :func:`loop_penalty`.
     """
     beam = settings.beam
     generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
@@ -313,7 +320,7 @@ def _sample_events(model: MelodyLSTM, settings: Settings, primer: list[tuple[int
                     if beam > 1 and (h.timeline.now + d) % settings.meter.bar_units == 0:
                         trial = h.timeline.copy()
                         trial.add(p, d)
-                        lp -= LOOP_PENALTY * loops(trial)
+                        lp -= loop_penalty(trial)
                     candidates.append((lp / (len(h.timeline.durations) + 1), h, p, d, lp))
             candidates.sort(key=lambda c: -c[0])
             survivors = []
