@@ -24,7 +24,7 @@ SAME_PART = 0.5
 #: Plans the ``form`` parameter names in its help; any letter string of new letters in order works.
 NAMED_FORMS = ("AABB", "ABAB", "AABA")
 FREE, AUTO = "free", "auto"
-MAX_PARTS = 32
+MAX_PARTS = 64  # a checkpoint's habits may record a long tune's form; generation takes at most 32 (256 bars)
 
 Onsets = list[set[tuple[int, int]]]  # per bar: {(position in bar, pitch)}
 

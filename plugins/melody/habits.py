@@ -17,7 +17,7 @@ from typing import Any
 from engine import BadInput, ParamError
 
 from .events import SUPPORTED_METERS, Meter, Tune
-from .form import check_form, parts_needed, tune_form
+from .form import MAX_PARTS, check_form, parts_needed, tune_form
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,8 @@ class Habits:
         forms: dict[tuple[str, int], Counter] = defaultdict(Counter)
         for tune in tunes:
             pickups[str(tune.meter)][tune.pickup] += 1
-            forms[(str(tune.meter), parts_needed(tune.bars))][tune_form(tune)] += 1
+            if parts_needed(tune.bars) <= MAX_PARTS:
+                forms[(str(tune.meter), parts_needed(tune.bars))][tune_form(tune)] += 1
         commonest = {where: max(sorted(counts), key=lambda form: counts[form]) for where, counts in forms.items()}
         return cls({meter: dict(sorted(c.items())) for meter, c in pickups.items()}, commonest)
 
