@@ -24,7 +24,7 @@ SAME_PART = 0.5
 #: Plans the ``form`` parameter names in its help; any letter string of new letters in order works.
 NAMED_FORMS = ("AABB", "ABAB", "AABA")
 FREE, AUTO = "free", "auto"
-MAX_PARTS = 64  # a checkpoint's habits may record a long tune's form; generation takes at most 32 (256 bars)
+MAX_PARTS = 32  # 256 bars, the longest tune the generator makes
 
 Onsets = list[set[tuple[int, int]]]  # per bar: {(position in bar, pitch)}
 
@@ -75,13 +75,13 @@ def parts_needed(bars: int) -> int:
 
 
 # -- plans ---------------------------------------------------------------------------------------
-def check_form(value: str) -> str:
+def check_form(value: str, max_parts: int = MAX_PARTS) -> str:
     """A form parameter: ``auto``, ``free`` or part letters such as AABB (new letters in order)."""
     text = str(value).strip()
     if text.lower() in (AUTO, FREE):
         return text.lower()
     plan = text.upper()
-    if not re.fullmatch(r"[A-Z]+", plan) or len(plan) > MAX_PARTS:
+    if not re.fullmatch(r"[A-Z]+", plan) or len(plan) > max_parts:
         raise ParamError(f"form={value!r} is not a form; use auto, free or part letters such as {', '.join(NAMED_FORMS)}")
     expected = 0
     for letter in plan:

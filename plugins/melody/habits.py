@@ -17,7 +17,11 @@ from typing import Any
 from engine import BadInput, ParamError
 
 from .events import SUPPORTED_METERS, Meter, Tune
-from .form import MAX_PARTS, check_form, parts_needed, tune_form
+from .form import check_form, parts_needed, tune_form
+
+
+#: The longest form a checkpoint may record (a corpus's longest tunes run to a hundred parts or so).
+MAX_RECORDED_PARTS = 1024
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,7 @@ class Habits:
         forms: dict[tuple[str, int], Counter] = defaultdict(Counter)
         for tune in tunes:
             pickups[str(tune.meter)][tune.pickup] += 1
-            if parts_needed(tune.bars) <= MAX_PARTS:
-                forms[(str(tune.meter), parts_needed(tune.bars))][tune_form(tune)] += 1
+            forms[(str(tune.meter), parts_needed(tune.bars))][tune_form(tune)] += 1
         commonest = {where: max(sorted(counts), key=lambda form: counts[form]) for where, counts in forms.items()}
         return cls({meter: dict(sorted(c.items())) for meter, c in pickups.items()}, commonest)
 
@@ -85,7 +88,7 @@ class Habits:
             for line in config.get("forms", []):
                 meter, parts, form = line.split()
                 _meter(meter)
-                if check_form(form) != form or len(form) != int(parts):
+                if check_form(form, max_parts=MAX_RECORDED_PARTS) != form or len(form) != int(parts):
                     raise ValueError(line)
                 forms[(meter, int(parts))] = form
         except (ValueError, TypeError, ParamError) as error:
