@@ -33,6 +33,7 @@ from .events import (
     DEFAULT_KEY,
     N_DURATION_IDS,
     N_PITCH_IDS,
+    PART_BARS,
     PITCH_REST,
     UNITS_PER_QUARTER,
     Meter,
@@ -43,7 +44,7 @@ from .events import (
     pitch_of_id,
     tonic_pitch_ids,
 )
-from .form import AUTO, FREE, fit_plan, similarity
+from .form import AUTO, FREE, SAME_PART, fit_plan, similarity
 from .habits import Habits
 from .model import MelodyLSTM
 
@@ -258,22 +259,39 @@ def sample_events(model: MelodyLSTM, settings: Settings, primer: list[tuple[int,
 LOOP_PENALTY, LOOP_FREE = 50.0, 0.75
 
 
-def loop_similarity(timeline: Timeline) -> float:
-    """How much the bars just finished repeat the ones before them (0-1): the last two bars against
-    the two before, or the last bar against each of the two before. 0 except on a bar line; a
-    repeat the form plan asks for is 8 bars away and never counts."""
+def loop_similarity(timeline: Timeline) -> tuple[float, float]:
+    """How much the bars just finished repeat what they should not (each 0-1): (loop) the last two bars against
+    the two before, or the last bar against each of the two before; (copy) in a part the plan says
+    is new (the first B), the last bar against the same bar of each earlier part of another letter.
+    0 except on a bar line; a repeat the form plan asks for (the second A) never counts."""
     bar = timeline.meter.bar_units
-    if timeline.now % bar or timeline.now // bar < 4:
-        return 0.0
+    if timeline.now % bar or timeline.now // bar < 2:
+        return 0.0, 0.0
     last = timeline.now // bar - 1
-    bars = [{(position, pitch) for position, pitch, _ in timeline.bar_events(last - k)} for k in range(4)]
-    pairs = similarity(bars[1::-1], bars[3:1:-1])
-    triple = min(similarity(bars[:1], bars[1:2]), similarity(bars[1:2], bars[2:3]))
-    return max(pairs, triple)
+
+    def onsets(index: int) -> set[tuple[int, int]]:
+        return {(position, pitch) for position, pitch, _ in timeline.bar_events(index)}
+
+    loop = copy = 0.0
+    if last >= 3:
+        bars = [onsets(last - k) for k in range(4)]
+        pairs = similarity(bars[1::-1], bars[3:1:-1])
+        triple = min(similarity(bars[:1], bars[1:2]), similarity(bars[1:2], bars[2:3]))
+        loop = max(pairs, triple)
+    part = last // PART_BARS
+    plan = timeline.plan
+    if plan and part < len(plan) and plan[part] not in plan[:part]:  # a new part must not copy an old one
+        for earlier in range(part):
+            if plan[earlier] != plan[part]:
+                copy = max(copy, similarity([onsets(last)], [onsets(last - (part - earlier) * PART_BARS)]))
+    return loop, copy
 
 
 def loop_penalty(timeline: Timeline) -> float:
-    return LOOP_PENALTY * max(0.0, loop_similarity(timeline) - LOOP_FREE) / (1 - LOOP_FREE)
+    """LOOP_PENALTY scaled by how far a loop is above LOOP_FREE alike, or a new part's bar above
+    SAME_PART alike to an old part's (the form measure's "the same")."""
+    loop, copy = loop_similarity(timeline)
+    return LOOP_PENALTY * max(max(0.0, loop - LOOP_FREE) / (1 - LOOP_FREE), max(0.0, copy - SAME_PART) / (1 - SAME_PART))
 
 
 def _sample_events(model: MelodyLSTM, settings: Settings, primer: list[tuple[int, int]], seeds: list[int],
