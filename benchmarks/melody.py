@@ -22,9 +22,10 @@ import torch
 
 from engine.theory import parse_key
 from engine.training import configure_threads
-from plugins.melody.data import crop_batch, encode_tunes, load_corpus
+from plugins.melody.corpora import load_corpus
+from plugins.melody.data import crop_batch, encode_tunes
 from plugins.melody.events import Meter, Timeline
-from plugins.melody.generate import Hypothesis, Primer, Settings, _expand, load_model, sample_events
+from plugins.melody.generate import Hypothesis, Settings, _expand, load_model, sample_events
 from plugins.melody.model import MelodyLSTM
 from plugins.melody.train import event_loss
 
@@ -36,7 +37,8 @@ DATA = ROOT.parent / "shared" / "data" / "melody" / "cre_irish" / "midi"
 def plain_sampling(model: MelodyLSTM, settings: Settings, seeds: list[int]) -> list[Timeline]:
     """The baseline: no carried state; each step runs the LSTM over the full prefix again."""
     generators = [torch.Generator().manual_seed(seed) for seed in seeds]
-    hypotheses = [Hypothesis(Timeline(settings.meter, settings.key.mode, settings.bars), row) for row in range(len(seeds))]
+    hypotheses = [Hypothesis(Timeline(settings.meter, settings.key.mode, settings.bars, plan=settings.plan), row)
+                  for row in range(len(seeds))]
     prefixes: list[list[list[int]]] = [[] for _ in seeds]
     while any(h.timeline.now < h.timeline.end for h in hypotheses):
         for h, prefix in zip(hypotheses, prefixes):
@@ -62,11 +64,11 @@ def notes_per_second(function, model: MelodyLSTM, settings: Settings, batch: int
 
 
 def generation(model: MelodyLSTM) -> None:
-    settings = Settings(Meter(4, 4), parse_key("D major"), 16, 1.0, 0, 1.0, 1, True)
+    settings = Settings(Meter(4, 4), parse_key("D major"), 16, 1.0, 0, 1.0, 1, True, "AB")
     print("\n== generation, 16 bars of 4/4, notes per second ==")
     print(f"{'batch':>5} {'cached':>9} {'plain':>9}  cached/plain")
     for batch, repeats in ((1, 3), (32, 1)):
-        ours = notes_per_second(lambda m, s, seeds: sample_events(m, s, Primer(), seeds), model, settings, batch, repeats)
+        ours = notes_per_second(lambda m, s, seeds: sample_events(m, s, [], seeds, [0] * len(seeds)), model, settings, batch, repeats)
         plain = notes_per_second(plain_sampling, model, settings, batch, repeats)
         print(f"{batch:>5} {ours:>9.0f} {plain:>9.0f}  {ours / plain:.1f}x")
 
@@ -102,7 +104,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=4, help="training steps to time")
     args = parser.parse_args()
     print(f"threads: {configure_threads()}")
-    model, _ = load_model(args.model, ROOT / "plugins" / "melody" / "weights")
+    model = load_model(args.model, ROOT / "plugins" / "melody" / "weights").model
     generation(model)
     training(MelodyLSTM(hidden=model.lstm.hidden_size, layers=model.lstm.num_layers), args.data, args.steps)
 

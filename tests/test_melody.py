@@ -80,14 +80,15 @@ def test_features_are_the_same_in_training_and_generation(tmp_path):
     from plugins.melody.events import COLUMN, Timeline, encode, normalised_pitch_id
 
     tune = read_midi(write_tune(tmp_path / "t.mid", folk_tune(3)))
-    rows, pitches, _ = encode(tune)
-    timeline = Timeline(tune.meter, tune.key.mode, tune.bars)
+    rows, pitches, _ = encode(tune, "A")
+    timeline = Timeline(tune.meter, tune.key.mode, tune.bars, plan="A")
     for row, pitch, duration in zip(rows, tune.pitches, tune.durations):
         assert timeline.features() == row
         timeline.add(normalised_pitch_id(pitch, tune.key.shift), duration)
     bar = 8  # events per 4/4 bar of eighths: the lookback one bar back sees the previous bar's event
     assert rows[bar][COLUMN["back1_pitch"]] == pitches[0] and rows[bar][COLUMN["back1_duration"]] == 6
-    assert rows[0][COLUMN["bars_to_end"]] == 7 and rows[-1][COLUMN["bars_to_end"]] == 0
+    assert rows[0][COLUMN["part_bars_left"]] == 7 and rows[-1][COLUMN["part_bars_left"]] == 0
+    assert rows[0][COLUMN["part_letter"]] == 1 and rows[0][COLUMN["parts_left"]] == 0
 
 
 # -- loaders and bad input --------------------------------------------------------------------------
@@ -103,7 +104,8 @@ def test_midi_loader_finds_pickup_from_accents_and_reduces_chords(tmp_path):
 
 def test_bad_midi_files_get_clear_messages(tmp_path):
     from engine import BadInput
-    from plugins.melody.data import load_corpus, read_midi
+    from plugins.melody.corpora import load_corpus
+    from plugins.melody.data import read_midi
 
     (tmp_path / "text.mid").write_text("hello")
     empty = tmp_path / "empty.mid"
@@ -120,7 +122,8 @@ def test_bad_midi_files_get_clear_messages(tmp_path):
 
 
 def test_split_is_by_tune_and_stable(corpus):
-    from plugins.melody.data import load_corpus, split
+    from plugins.melody.corpora import load_corpus
+    from plugins.melody.data import split
 
     loaded = load_corpus(corpus)
     train, held = split(loaded.tunes)
@@ -130,7 +133,7 @@ def test_split_is_by_tune_and_stable(corpus):
 
 def test_abc_loader_when_music21_is_installed(tmp_path):
     pytest.importorskip("music21")
-    from plugins.melody.data import load_corpus
+    from plugins.melody.corpora import load_corpus
 
     abc = tmp_path / "tunes.abc"
     abc.write_text("X:1\nT:Test Jig\nM:6/8\nL:1/8\nK:Em\nB|EGB dBG|A3 ABc|BGE DEG|E3 E2:|\n\n"
@@ -247,3 +250,252 @@ def test_eval_reports_baselines_and_metrics(muse, corpus, checkpoint):
     assert report["ngram1_nll_per_event"] > 0 and 0 <= report["lstm_accuracy"] <= 1
     assert report["bar_repetition_rel_diff"] >= 0 and report["pitch_class_entropy_generated"] > 0
     assert 0 <= report["empty_beat_rate_held_out"] <= 1
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    """Parsed ABC goes to a cache of the test's own, never the user's."""
+    monkeypatch.setenv("MUSE_CACHE", str(tmp_path / "cache"))
+
+
+def waltz(seed: int, bars: int = 8, pickup: bool = False) -> list[tuple[int, float]]:
+    """(pitch, beats) of a 3/4 tune in quarters and halves, with a quarter-note pickup if asked."""
+    import random
+
+    rng = random.Random(seed)
+    notes = [(69, 1.0)] if pickup else []
+    for _ in range(bars):
+        notes += [(rng.choice(SCALE), 2.0), (rng.choice(SCALE), 1.0)] if rng.random() < 0.5 else [(rng.choice(SCALE), 1.0)] * 3
+    return notes
+
+
+def write_notes(path: Path, notes, *, meter=(3, 4), pickup_beats=0.0, key="D major"):
+    """A MIDI file of (pitch, beats) at 120 qpm, its pickup written as a short first bar (as Muse does)."""
+    from engine import Note, Score, Track
+    from engine.formats import score_to_midi
+
+    t, out = 0.0, []
+    for pitch, beats in notes:
+        out.append(Note(pitch, t * 0.5, (t + beats) * 0.5, 90))
+        t += beats
+    score = Score(tracks=[Track(notes=out)], tempo=120, time_signature=meter, key=key, pickup=pickup_beats)
+    score_to_midi(score).write(str(path))
+    return path
+
+
+# -- form -----------------------------------------------------------------------------------------
+def test_form_letters_treat_a_second_ending_as_the_same_part():
+    from plugins.melody.form import letters, similarity
+
+    a = [{(0, 60 + bar), (6, 62)} for bar in range(8)]
+    a_second_ending = a[:7] + [{(0, 50), (6, 52)}]
+    b = [{(0, 72 + bar), (12, 70)} for bar in range(8)]
+    assert similarity(a, a_second_ending) == 14 / 16 and similarity(a, b) == 0
+    assert letters([a, a_second_ending, b, b]) == "AABB"
+    assert letters([a, b, a, b]) == "ABAB" and letters([a, a, a, a]) == "AAAA"
+
+
+def test_form_plans_are_checked_against_the_length():
+    from engine import ParamError
+    from plugins.melody.form import check_form, fit_plan
+
+    assert check_form("aabb") == "AABB" and check_form("Free") == "free" and check_form("ABCA") == "ABCA"
+    for bad, words in [("BA", "comes before"), ("A1B", "not a form"), ("A" * 40, "not a form")]:
+        with pytest.raises(ParamError, match=words):
+            check_form(bad)
+    assert fit_plan("AABB", 30) == "AABB"
+    with pytest.raises(ParamError, match=r"bars=25\.\.32"):
+        fit_plan("AABB", 16)
+
+
+def test_a_form_plan_points_each_repeat_at_its_first_time():
+    from plugins.melody.events import COLUMN, PITCH_NONE, Meter, Timeline
+
+    timeline = Timeline(Meter(4, 4), "major", 32, plan="ABAB")
+    for bar in range(32):
+        for _ in range(4):
+            timeline.add(10 + bar, 12)  # one pitch per bar: bar b plays pitch id 10 + b
+        row = timeline.features()  # the first event of bar + 1
+        following = bar + 1
+        if following < 32:
+            part, letter = following // 8, "ABAB"[following // 8]
+            expected = PITCH_NONE if part < 2 else 10 + following - 16
+            assert row[COLUMN["part_back_pitch"]] == expected, following
+            assert row[COLUMN["part_letter"]] == ord(letter) - 64 and row[COLUMN["part_repeat"]] == int(part >= 2)
+
+
+def test_generation_takes_a_form_and_refuses_one_that_does_not_fit(muse, in_tmp, checkpoint):
+    from engine import Engine
+
+    engine = Engine()
+    tune = engine.generate("melody", seed=2, model=str(checkpoint), bars=32, form="ABAB")
+    assert tune.meta["form"] == "ABAB" and abs(tune.duration - 32 * 2.0) < 1e-6
+    assert engine.generate("melody", seed=2, model=str(checkpoint), bars=8, form="free").meta["form"] == "free"
+    result = muse("generate", "melody", "-p", f"model={checkpoint}", "-p", "bars=16", "-p", "form=AABB", "-o", "x.mid")
+    assert result.code == 1 and "bars=25..32" in result.err and len(result.err.strip().splitlines()) == 1
+
+
+# -- corpus habits and pickups ---------------------------------------------------------------------
+def test_habits_follow_the_corpus_and_survive_the_checkpoint(tmp_path):
+    from engine import BadInput
+    from engine.theory import Key
+    from plugins.melody.events import Meter, Tune
+    from plugins.melody.habits import Habits
+
+    def tune(name, pickup, bars):
+        return Tune(name, [62] * (bars * 4), [12] * (bars * 4), Meter(4, 4), Key(2, "major"), pickup)
+
+    habits = Habits.of([tune("a", 0, 32), tune("b", 6, 32), tune("c", 6, 32), tune("d", 12, 32)])
+    assert habits.pickups["4/4"] == {0: 1, 6: 2, 12: 1} and habits.pickup_rate(Meter(4, 4)) == 0.75
+    assert [habits.draw_pickup(Meter(4, 4), u) for u in (0.1, 0.3, 0.6, 0.9)] == [0, 6, 6, 12]
+    assert habits.draw_pickup(Meter(3, 4), 0.5) == 0  # a meter the corpus never had: no pickup
+    assert habits.form_for(Meter(4, 4), 32) == "AAAA" and habits.form_for(Meter(6, 8), 30) == "AAAA"
+    assert habits.form_for(Meter(4, 4), 16) is None  # no tune of two parts: a free form
+    assert Habits.from_config(habits.to_config(), tmp_path) == habits
+    with pytest.raises(BadInput, match="corpus habit"):
+        Habits.from_config({"pickups": ["4/4 60:1"]}, tmp_path)  # a pickup longer than the bar
+
+
+def test_a_pickup_is_written_and_a_primer_keeps_it(muse, in_tmp, checkpoint):
+    import pretty_midi
+
+    from engine import Engine
+
+    result = muse("generate", "melody", "-p", f"model={checkpoint}", "-p", "bars=4", "-p", "time_signature=6/8",
+                  "-p", "pickup=1", "-p", "key=E minor", "--seed", "5", "-o", "jig.mid")
+    assert result.code == 0, result.err
+    signatures = pretty_midi.PrettyMIDI("jig.mid").time_signature_changes
+    assert [(s.numerator, s.denominator) for s in signatures] == [(1, 8), (6, 8)]  # the pickup bar, then the jig
+    jig = Engine().load("jig.mid")
+    assert jig.pickup == 1 and abs(jig.duration - (0.25 + 4 * 1.5)) < 1e-6
+    more = Engine().generate("melody", seed=1, model=str(checkpoint), primer="jig.mid", bars=8, time_signature="6/8")
+    assert more.pickup == 1 and more.key == "E minor"  # its pickup kept, its key found (given in the file)
+    assert [(n.pitch, round(n.start, 6)) for n in more.notes[:len(jig.notes)]] == [(n.pitch, round(n.start, 6)) for n in jig.notes]
+
+
+def test_pickups_are_drawn_as_often_as_the_corpus_has_them(tmp_path):
+    from engine import Engine
+
+    folder = tmp_path / "waltzes"
+    folder.mkdir()
+    for i in range(8):
+        write_notes(folder / f"w{i}.mid", waltz(i, pickup=True), pickup_beats=1.0)
+    out = tmp_path / "w.safetensors"
+    Engine().train("melody", data=folder, out=out, dry_run=True, progress=False, hidden=16, layers=1, batch_size=4, window=32)
+    tunes = Engine().generate_batch("melody", 6, seed=0, model=str(out), bars=4, time_signature="3/4")
+    assert {t.pickup for t in tunes} == {1.0}  # every waltz of the corpus had a one-beat pickup
+    none = Engine().generate("melody", seed=0, model=str(out), bars=4, time_signature="3/4", pickup="none")
+    assert none.pickup == 0 and none.notes[0].start == 0
+
+
+def test_a_primer_is_continued_in_its_own_key_unless_one_is_asked(checkpoint):
+    from engine import Engine
+
+    engine = Engine()
+    g_major = "67 71 74 79 78 74 71 67 72 76 74 72 71 69 67 66 67"
+    found = engine.generate("melody", seed=1, model=str(checkpoint), bars=4, primer=g_major)
+    asked = engine.generate("melody", seed=1, model=str(checkpoint), bars=4, primer=g_major, key="D major")
+    assert found.key == "G major" and asked.key == "D major"
+    assert [n.pitch for n in found.notes[:17]] == [int(p) for p in g_major.split()]
+    plain = engine.generate("melody", seed=1, model=str(checkpoint), bars=4)
+    assert plain.key == "D major"  # no primer, no key: the default
+
+
+# -- meters and loops -----------------------------------------------------------------------------
+def test_each_meter_gets_its_own_rhythm(tmp_path):
+    """A model that saw quarter-note waltzes and eighth-note reels writes each in its own rhythm:
+    the meter reaches the model (a short plain training loop over the real encoding)."""
+    import torch
+
+    from engine.theory import Key
+    from plugins.melody.corpora import load_corpus
+    from plugins.melody.data import encode_tunes
+    from plugins.melody.events import Meter
+    from plugins.melody.generate import Settings, one_thread, sample_events
+    from plugins.melody.model import MelodyLSTM
+    from plugins.melody.train import event_loss
+
+    for i in range(4):
+        write_notes(tmp_path / f"waltz{i}.mid", waltz(i))
+        write_tune(tmp_path / f"reel{i}.mid", folk_tune(i, bars=4))
+    data = encode_tunes(load_corpus(tmp_path).tunes)
+    torch.manual_seed(0)
+    model = MelodyLSTM(hidden=16, layers=1, dropout=0.0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.03)
+    with one_thread():  # tiny tensors: a thread pool would only wait for the other core
+        for _ in range(60):
+            loss, count = event_loss(model, data.features, data.pitches, data.durations)
+            optimizer.zero_grad()
+            (loss / count).backward()
+            optimizer.step()
+    model.eval()
+
+    def quarter_share(meter: Meter) -> float:
+        settings = Settings(meter, Key(2, "major"), 4, 0.5, 0, 1.0, 1, False, None)
+        durations = [d for t in sample_events(model, settings, [], [0, 1, 2], [0, 0, 0]) for d in t.durations]
+        return sum(d >= 12 for d in durations) / len(durations)
+
+    assert quarter_share(Meter(3, 4)) > 0.8 and quarter_share(Meter(4, 4)) < 0.2
+
+
+def test_beam_search_does_not_settle_in_a_loop():
+    """A model that loves to play the bar before last again loops when sampled; the beam does not."""
+    import torch
+
+    from engine.theory import Key
+    from plugins.melody.events import COLUMN, Meter
+    from plugins.melody.generate import Settings, loop_similarity, sample_events
+    from plugins.melody.model import MelodyLSTM
+
+    class LoopLover(MelodyLSTM):
+        def forward(self, features, state=None):
+            hidden, logits, state = super().forward(features, state)
+            back2 = features[..., COLUMN["back2_pitch"]]
+            bonus = torch.zeros_like(logits).scatter(-1, back2[..., None], 6.0) * (back2[..., None] > 1)
+            return hidden, logits + bonus, state
+
+        def duration_logits(self, hidden, pitch_ids):
+            return torch.zeros(*hidden.shape[:-1], 73).index_fill(-1, torch.tensor([12]), 9.0)
+
+    torch.manual_seed(0)
+    model = LoopLover(hidden=8, layers=1).eval()
+    meter = Meter(4, 4)
+
+    def looping_bars(beam: int) -> int:
+        settings = Settings(meter, Key(2, "major"), 16, 1.0, 0, 1.0, beam, False, None)
+        [timeline] = sample_events(model, settings, [], [3], [0])
+        count = 0
+        for end in range(4, 17):
+            partial = timeline.copy()
+            cut = sum(1 for onset in partial.onsets if onset < end * meter.bar_units)
+            partial.onsets, partial.pitch_ids, partial.durations = partial.onsets[:cut], partial.pitch_ids[:cut], partial.durations[:cut]
+            partial.now = end * meter.bar_units
+            count += loop_similarity(partial)[0] == 1.0
+        return count
+
+    assert looping_bars(1) >= 5 and looping_bars(4) == 0
+
+
+# -- sources --------------------------------------------------------------------------------------
+def test_a_manifest_reads_several_sources_and_abc_is_parsed_once(tmp_path, monkeypatch):
+    pytest.importorskip("music21")
+    from engine import BadInput
+    from plugins.melody import corpora
+
+    (tmp_path / "midi").mkdir()
+    write_tune(tmp_path / "midi" / "reel.mid", folk_tune(1))
+    (tmp_path / "jig.abc").write_text("X:1\nT:Jig\nM:6/8\nL:1/8\nK:G\nD|GAB dBG|A3 ABc|BGE DEG|G3 G2:|\n")
+    manifest = tmp_path / "mine.sources"
+    manifest.write_text("# two sources\nmidi\njig.abc   # a jig with a pickup\n")
+    tunes = corpora.load_corpus(manifest).tunes
+    assert [t.name for t in tunes] == ["reel", "jig-1-Jig"] and tunes[1].pickup == 6
+    monkeypatch.setattr(corpora, "read_abc", lambda path: pytest.fail("parsed again instead of read from the cache"))
+    assert [t.pitches for t in corpora.load_corpus(manifest).tunes] == [t.pitches for t in tunes]
+    assert corpora.fingerprint(manifest) != corpora.fingerprint(tmp_path / "midi")
+    for spec, words in [("music21:nowhere", "not a corpus bundled with music21"), ("music21:oneills1850/zz*.abc", "no ABC files"),
+                        (str(tmp_path / "missing"), "no such file")]:
+        with pytest.raises(BadInput, match=words):
+            corpora.load_corpus(spec)
+    (tmp_path / "empty.sources").write_text("# nothing\n")
+    with pytest.raises(BadInput, match="lists no sources"):
+        corpora.load_corpus(tmp_path / "empty.sources")

@@ -6,10 +6,12 @@ dependency: ``pip install music21``); a folder of MIDI files never needs it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
+from collections.abc import Iterator
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from engine import BadInput
@@ -17,6 +19,7 @@ from engine import BadInput
 from engine.theory import MAJOR, MINOR, Key, find_key, pitch_class_histogram
 
 from .events import UNITS_PER_QUARTER, Meter, Tune, encode, events_from_notes, meter_or_none
+from .form import tune_form
 
 MIDI_SUFFIXES = (".mid", ".midi")
 ABC_SUFFIXES = (".abc",)
@@ -28,6 +31,8 @@ VALIDATION_PERCENT = 10
 def read_midi(path: Path, *, find_downbeat: bool = True) -> Tune:
     """The top line of the first pitched track with notes, as a Tune; BadInput when there is none.
 
+    A short first bar (a time signature that lasts less than the meter after it, as ABC
+    converters and Muse write an anacrusis) says where the first downbeat is. Without one,
     ``find_downbeat`` looks for the bar phase in note velocities (abc2midi and most notation
     programs accent downbeats), so a pickup is recognised; otherwise bar 0 starts at tick 0.
     """
@@ -50,23 +55,32 @@ def read_midi(path: Path, *, find_downbeat: bool = True) -> Tune:
     track = pitched[0]
     meter = Meter(4, 4)
     notes: list[str] = []
-    if midi.time_signature_changes:
-        sig = midi.time_signature_changes[0]
-        found = meter_or_none(sig.numerator, sig.denominator)
-        if found is None:
-            raise BadInput(f"{path}: meter {sig.numerator}/{sig.denominator} is not supported by the melody model")
-        meter = found
     resolution = midi.resolution
 
     def units(seconds: float) -> int:
         return round(midi.time_to_tick(seconds) * UNITS_PER_QUARTER / resolution)
 
+    signatures = midi.time_signature_changes
+    short_first_bar = (len(signatures) > 1 and signatures[0].time == 0
+                       and signatures[0].numerator / signatures[0].denominator < signatures[1].numerator / signatures[1].denominator
+                       and units(signatures[1].time) == signatures[0].numerator * 4 * UNITS_PER_QUARTER // signatures[0].denominator)
+    if signatures:
+        sig = signatures[1] if short_first_bar else signatures[0]
+        found = meter_or_none(sig.numerator, sig.denominator)
+        if found is None:
+            raise BadInput(f"{path}: meter {sig.numerator}/{sig.denominator} is not supported by the melody model")
+        meter = found
     ordered = sorted(track.notes, key=lambda n: (n.start, -n.pitch))
     onsets = [units(n.start) for n in ordered]
     ends = [units(n.end) for n in ordered]
     pitches = [n.pitch for n in ordered]
-    downbeat = _downbeat_phase(onsets, [n.velocity for n in ordered], meter.bar_units) if find_downbeat else 0
-    if not find_downbeat and onsets[0] > 0:  # keep a leading silence as a rest
+    if short_first_bar:  # the file says where the first downbeat is: a short first bar, as ABC converters write pickups
+        downbeat = units(signatures[1].time)
+    elif find_downbeat:
+        downbeat = _downbeat_phase(onsets, [n.velocity for n in ordered], meter.bar_units)
+    else:
+        downbeat = 0
+    if not find_downbeat and not short_first_bar and onsets[0] > 0:  # keep a leading silence as a rest
         onsets, ends, pitches = [0] + onsets, [onsets[0]] + ends, [-1] + pitches
     out_pitches, durations, pickup, reduced = events_from_notes(onsets, ends, pitches, downbeat, meter.bar_units)
     out_pitches = [None if p == -1 else p for p in out_pitches]
@@ -106,17 +120,31 @@ def read_abc(path: Path) -> tuple[list[Tune], list[str]]:
     if not chunks:
         raise BadInput(f"{path}: no ABC tunes (no X: header found)")
     tunes, notes = [], []
-    for number, chunk in enumerate(chunks, 1):
-        title = re.search(r"(?m)^T:(.*)$", chunk)
-        name = f"{Path(path).stem}-{number}-{title.group(1).strip() if title else 'untitled'}"
-        try:
-            score = music21.converter.parse(chunk, format="abc")
-            tunes.append(_tune_from_music21(score, name))
-        except BadInput as error:
-            notes.append(f"{name}: {error}")
-        except Exception as error:  # music21 raises many kinds of errors on odd ABC
-            notes.append(f"{name}: music21 could not read it ({type(error).__name__})")
+    with _no_beams(music21):
+        for number, chunk in enumerate(chunks, 1):
+            title = re.search(r"(?m)^T:(.*)$", chunk)
+            name = f"{Path(path).stem}-{number}-{title.group(1).strip() if title else 'untitled'}"
+            try:
+                score = music21.converter.parse(chunk, format="abc")
+                tunes.append(_tune_from_music21(score, name))
+            except BadInput as error:
+                notes.append(f"{name}: {error}")
+            except Exception as error:  # music21 raises many kinds of errors on odd ABC
+                notes.append(f"{name}: music21 could not read it ({type(error).__name__})")
     return tunes, notes
+
+
+@contextlib.contextmanager
+def _no_beams(music21) -> Iterator[None]:
+    """music21 spends about 70% of its ABC parsing time drawing beams, which are engraving and
+    change no note: while we read, making beams does nothing."""
+    stream = music21.stream.Stream
+    original = stream.makeBeams
+    stream.makeBeams = lambda self, *args, **kwargs: None if kwargs.get("inPlace") else self
+    try:
+        yield
+    finally:
+        stream.makeBeams = original
 
 
 def _tune_from_music21(score, name: str) -> Tune:
@@ -138,10 +166,11 @@ def _tune_from_music21(score, name: str) -> Tune:
     if len(measures) > 1 and measures[0].duration.quarterLength < found.bar_units / UNITS_PER_QUARTER:
         downbeat = round(measures[1].offset * UNITS_PER_QUARTER)
     onsets, ends, pitches = [], [], []
-    flat = part.flatten().stripTies()
+    flat = part.flatten()
+    flat.stripTies(inPlace=True)  # the flat stream is already a new one: no deep copy needed
     for element in flat.notes:
-        if isinstance(element, harmony.ChordSymbol):
-            continue
+        if isinstance(element, harmony.ChordSymbol) or element.duration.quarterLength == 0:
+            continue  # chord symbols are not notes; grace notes take no time of their own
         pitch = max(p.midi for p in element.pitches) if isinstance(element, chord.Chord) else element.pitch.midi
         start = round(float(element.offset) * UNITS_PER_QUARTER)
         onsets.append(start)
@@ -160,54 +189,7 @@ def _tune_from_music21(score, name: str) -> Tune:
     return Tune(name, out_pitches, durations, found, tune_key, pickup)
 
 
-# -- folders and the split ----------------------------------------------------------------------
-@dataclass
-class Corpus:
-    """Tunes read from a file or folder, with what was skipped or simplified on the way."""
-
-    tunes: list[Tune]
-    skipped: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        parts = [f"{len(self.tunes)} tunes"]
-        if self.skipped:
-            parts.append(f"{len(self.skipped)} skipped (first: {self.skipped[0]})")
-        if self.notes:
-            parts.append(f"{len(self.notes)} simplified (first: {self.notes[0]})")
-        return "; ".join(parts)
-
-
-def load_corpus(path: Path) -> Corpus:
-    """Tunes from a MIDI file, an ABC file, or a folder of either (searched recursively)."""
-    path = Path(path)
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-    corpus = Corpus([])
-    for file in files:
-        suffix = file.suffix.lower()
-        if suffix in MIDI_SUFFIXES:
-            try:
-                tune = read_midi(file)
-            except BadInput as error:
-                corpus.skipped.append(str(error))
-                continue
-            if len(tune.pitches) < MIN_EVENTS:
-                corpus.skipped.append(f"{file}: fewer than {MIN_EVENTS} notes")
-                continue
-            corpus.tunes.append(tune)
-            corpus.notes.extend(tune.notes)
-        elif suffix in ABC_SUFFIXES:
-            tunes, skipped = read_abc(file)
-            corpus.tunes.extend(tunes)
-            corpus.skipped.extend(skipped)
-        elif path.is_file():
-            raise BadInput(f"{path}: not a MIDI (.mid) or ABC (.abc) file")
-    if not corpus.tunes:
-        why = f" ({corpus.skipped[0]})" if corpus.skipped else ""
-        raise BadInput(f"{path}: no usable melodies in MIDI (.mid) or ABC (.abc) files{why}")
-    return corpus
-
-
+# -- the split ---------------------------------------------------------------------------------
 def _bucket(tune: Tune) -> int:
     """A stable number 0-99 from the tune's name: the same split every run, in any file order."""
     return int.from_bytes(hashlib.sha256(tune.name.lower().encode()).digest()[:4], "big") % 100
@@ -241,10 +223,20 @@ class Encoded:
         return int(self.lengths.sum())
 
 
+#: One tune in this many is encoded with no form plan, so the model also learns to write (and
+#: score) a tune whose form it is not told: ``form=free``.
+FREE_FORM_EVERY = 7
+
+
+def training_plan(tune: Tune) -> str | None:
+    """The form the model is told for a real tune: its own letters, or None for one in seven."""
+    return None if _bucket(tune) % FREE_FORM_EVERY == 3 else tune_form(tune)
+
+
 def encode_tunes(tunes: list[Tune]) -> Encoded:
     import torch
 
-    encoded = [encode(t) for t in tunes]
+    encoded = [encode(t, training_plan(t)) for t in tunes]
     longest = max(len(rows) for rows, _, _ in encoded)
     width = len(encoded[0][0][0])
     features = torch.zeros(len(tunes), longest, width, dtype=torch.long)

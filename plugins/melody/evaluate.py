@@ -8,7 +8,8 @@ lengths, so the metrics compare like with like.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import random
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -18,33 +19,41 @@ from engine import BadInput
 from engine.theory import Key
 from engine.training import configure_threads
 
-from .data import encode_tunes, load_corpus, split
-from .events import N_DURATION_IDS, Tune, normalised_pitch_id, pitch_of_id
-from .generate import Primer, Settings, load_model, sample_events
+from .corpora import load_corpus
+from .data import encode_tunes, split
+from .events import N_DURATION_IDS, Tune, normalised_pitch_id, onsets_of, pitch_of_id
+from .form import AUTO
+from .generate import Melodist, Settings, load_model, plan_for, sample_events
+from .measures import distinct_bars, form_measures, four_part, onset_positions, pickup_rate, total_variation
 from .metrics import METRICS, Melody, corpus_metrics
 from .model import MelodyLSTM
 from .ngram import KneserNey, event_ids
 
 NGRAM_ORDERS = (1, 2, 3, 4)
+BEAM = 4  # the beam width whose tunes are checked for loops
 
 
 @torch.no_grad()
-def lstm_scores(model: MelodyLSTM, tunes: list[Tune], batch_size: int = 32) -> tuple[float, float, int]:
-    """Total NLL (nats), correct joint-argmax predictions and event count over ``tunes``."""
-    data = encode_tunes(tunes)
-    nll, correct, count = 0.0, 0, 0
+def lstm_scores(model: MelodyLSTM, tunes: list[Tune], batch_size: int = 32) -> tuple[Counter, Counter, Counter]:
+    """Per meter: total NLL (nats), correct joint-argmax predictions and event count over ``tunes``."""
+    nll: Counter = Counter()
+    correct: Counter = Counter()
+    count: Counter = Counter()
     for start in range(0, len(tunes), batch_size):
-        rows = slice(start, start + batch_size)
-        features, pitches, durations = data.features[rows], data.pitches[rows], data.durations[rows]
-        mask = pitches > 0
-        hidden, pitch_logits, _ = model(features)
-        hidden, pitch_lp = hidden[mask], pitch_logits[mask].log_softmax(-1)
-        target_pitch, target_duration = pitches[mask], durations[mask]
-        joint = pitch_lp[:, :, None] + model.all_duration_log_probs(hidden)  # (N, P, D)
-        nll -= float(joint[torch.arange(len(hidden)), target_pitch, target_duration].sum())
-        best = joint.flatten(1).argmax(-1)
-        correct += int(((best // N_DURATION_IDS == target_pitch) & (best % N_DURATION_IDS == target_duration)).sum())
-        count += len(hidden)
+        batch = tunes[start:start + batch_size]
+        data = encode_tunes(batch)
+        mask = data.pitches > 0
+        hidden, pitch_logits, _ = model(data.features)
+        for row, tune in enumerate(batch):
+            keep = mask[row]
+            h, pitch_lp = hidden[row][keep], pitch_logits[row][keep].log_softmax(-1)
+            target_pitch, target_duration = data.pitches[row][keep], data.durations[row][keep]
+            joint = pitch_lp[:, :, None] + model.all_duration_log_probs(h)  # (N, P, D)
+            meter = str(tune.meter)
+            nll[meter] -= float(joint[torch.arange(len(h)), target_pitch, target_duration].sum())
+            best = joint.flatten(1).argmax(-1)
+            correct[meter] += int(((best // N_DURATION_IDS == target_pitch) & (best % N_DURATION_IDS == target_duration)).sum())
+            count[meter] += len(h)
     return nll, correct, count
 
 
@@ -53,41 +62,48 @@ def tune_events(tune: Tune) -> list[int]:
 
 
 def held_out_melody(tune: Tune) -> Melody:
-    onsets, now = [], -tune.pickup
-    for duration in tune.durations:
-        onsets.append(now)
-        now += duration
-    return Melody.from_events(onsets, tune.pitches, tune.durations, tune.meter)
+    return Melody.from_events(onsets_of(tune), tune.pitches, tune.durations, tune.meter, tune.pickup)
 
 
-def generated_melodies(model: MelodyLSTM, held: list[Tune], samples: int, temperature: float, seed: int) -> list[Melody]:
-    """``samples`` tunes, tune i in the meter, mode and length of held-out tune i (cycling)."""
+def templates(held: list[Tune], samples: int) -> list[Tune]:
+    """``samples`` held-out tunes spread evenly over the held-out list (cycling when it is shorter),
+    so the generated tunes have the corpus's mix of meters, modes and lengths."""
+    if samples <= len(held):
+        return [held[i * len(held) // samples] for i in range(samples)]
+    return [held[i % len(held)] for i in range(samples)]
+
+
+def generated_melodies(melodist: Melodist, models: list[Tune], temperature: float, seed: int, beam: int = 1) -> list[Melody]:
+    """Tune i in the meter, mode and length of ``models[i]``, with the form and pickup ``auto`` gives."""
     groups: dict[tuple, list[int]] = defaultdict(list)
-    for i in range(samples):
-        tune = held[i % len(held)]
+    for i, tune in enumerate(models):
         groups[(tune.meter, tune.key.mode, tune.bars)].append(i)
-    melodies: list[Melody | None] = [None] * samples
+    melodies: list[Melody | None] = [None] * len(models)
     for (meter, mode, bars), indices in groups.items():
-        settings = Settings(meter, Key(0, mode), bars, temperature, 0, 1.0, 1, True)
-        timelines = sample_events(model, settings, Primer(), [seed + i for i in indices])
+        plan = plan_for(AUTO, meter, bars, melodist.habits)
+        settings = Settings(meter, Key(0, mode), bars, temperature, 0, 1.0, beam, True, plan)
+        pickups = [melodist.habits.draw_pickup(meter, random.Random(seed + i).random()) for i in indices]
+        timelines = sample_events(melodist.model, settings, [], [seed + i for i in indices], pickups)
         for i, timeline in zip(indices, timelines):
             pitches = [pitch_of_id(p, 0) for p in timeline.pitch_ids]
-            melodies[i] = Melody.from_events(timeline.onsets, pitches, timeline.durations, meter)
+            melodies[i] = Melody.from_events(timeline.onsets, pitches, timeline.durations, meter, timeline.pickup)
     return [m for m in melodies if m is not None]
 
 
 def evaluate_melody(data: Path | None, params: dict[str, Any], weights_dir: Path) -> dict[str, Any]:
     if data is None:
-        raise BadInput("muse eval melody needs --data: the folder of MIDI files (or ABC file) the model was trained on")
+        raise BadInput("muse eval melody needs --data: the MIDI folder, ABC file or .sources manifest the model was trained on")
     configure_threads()
     corpus = load_corpus(data)
     train, held = split(corpus.tunes)
-    model, checkpoint = load_model(params["model"], weights_dir)
+    melodist = load_model(params["model"], weights_dir)
+    model = melodist.model
     report: dict[str, Any] = {"train_tunes": len(train), "held_out_tunes": len(held)}
     nll, correct, count = lstm_scores(model, held)
-    report["held_out_events"] = count
-    report["lstm_nll_per_event"] = nll / count
-    report["lstm_accuracy"] = correct / count
+    events = sum(count.values())
+    report["held_out_events"] = events
+    report["lstm_nll_per_event"] = sum(nll.values()) / events
+    report["lstm_accuracy"] = sum(correct.values()) / events
     vocabulary = model.pitch_head.out_features * N_DURATION_IDS
     train_events = [tune_events(t) for t in train]
     held_events = [tune_events(t) for t in held]
@@ -99,9 +115,12 @@ def evaluate_melody(data: Path | None, params: dict[str, Any], weights_dir: Path
         report[f"ngram{order}_accuracy"] = g_correct / g_count
         best = min(best, g_nll / g_count)
     report["nll_ratio_vs_best_ngram"] = report["lstm_nll_per_event"] / best
-    reference = corpus_metrics([held_out_melody(t) for t in held])
-    generated = corpus_metrics(generated_melodies(model, held, params["samples"], params["temperature"], params["seed"]))
-    report["generated_tunes"] = params["samples"]
+
+    real = [held_out_melody(t) for t in held]
+    made_from = templates(held, params["samples"])
+    made = generated_melodies(melodist, made_from, params["temperature"], params["seed"])
+    report["generated_tunes"] = len(made)
+    reference, generated = corpus_metrics(real), corpus_metrics(made)
     worst = 0.0
     for name in METRICS:
         difference = abs(generated[name] - reference[name]) / abs(reference[name]) if reference[name] else abs(generated[name])
@@ -110,5 +129,28 @@ def evaluate_melody(data: Path | None, params: dict[str, Any], weights_dir: Path
         report[f"{name}_rel_diff"] = difference
         worst = max(worst, difference)
     report["worst_metric_rel_diff"] = worst
-    report["checkpoint"] = checkpoint.sha256[:16]
+
+    for source, melodies in (("held_out", real), ("generated", made)):
+        for name, value in form_measures(melodies).items():
+            report[f"{name}_{source}"] = value
+        report[f"pickup_rate_{source}"] = pickup_rate(melodies)
+        report[f"distinct_bars_{source}"] = distinct_bars(melodies)
+    for meter in sorted(count, key=lambda m: -count[m]):
+        mine = [m for m in real if str(m.meter) == meter]
+        theirs = [m for m in made if str(m.meter) == meter]
+        key = meter.replace("/", "_")
+        report[f"meter_{key}_held_out_tunes"] = len(mine)
+        report[f"meter_{key}_generated_tunes"] = len(theirs)
+        report[f"meter_{key}_lstm_nll_per_event"] = nll[meter] / count[meter]
+        report[f"meter_{key}_pickup_rate_held_out"] = pickup_rate(mine)
+        if theirs:
+            report[f"meter_{key}_pickup_rate_generated"] = pickup_rate(theirs)
+            report[f"meter_{key}_onset_tvd"] = total_variation(onset_positions(theirs), onset_positions(mine))
+    if params["beam_samples"]:
+        beamed = [t for t in made_from if four_part([held_out_melody(t)])][:params["beam_samples"]]
+        looped = generated_melodies(melodist, beamed, params["temperature"], params["seed"], beam=BEAM)
+        report[f"beam{BEAM}_tunes"] = len(looped)
+        report[f"beam{BEAM}_distinct_bars"] = distinct_bars(looped)
+        report[f"beam{BEAM}_aaaa"] = form_measures(looped)["aaaa"]
+    report["checkpoint"] = melodist.checkpoint.sha256[:16]
     return report

@@ -32,9 +32,9 @@ N_PITCH_IDS = 2 + HIGH_PITCH - LOW_PITCH + 1
 N_DURATION_IDS = MAX_DURATION + 1
 
 LOOKBACK_BARS = (1, 2, 4, 8)
-PHRASE_BARS = 8
-MAX_BARS_TO_END = 8
+PART_BARS = 8  # a tune's parts (A, B ...) are 8 bars, as in the dance tunes and most songs
 
+DEFAULT_KEY = "D major"  # without a key or a primer to find one in
 SUPPORTED_METERS = ("4/4", "3/4", "6/8", "2/4", "2/2", "9/8", "12/8")
 
 
@@ -87,6 +87,35 @@ def meter_or_none(numerator: int, denominator: int) -> Meter | None:
     if f"{numerator}/{denominator}" in SUPPORTED_METERS:
         return Meter(numerator, denominator)
     return None
+
+
+# -- pickups ----------------------------------------------------------------------------------------
+def check_pickup(value: str) -> str:
+    """A pickup parameter: ``auto``, ``none`` or a number of beats such as 1 or 0.5."""
+    text = str(value).strip().lower()
+    if text in ("auto", "none"):
+        return text
+    try:
+        beats = float(text)
+    except ValueError:
+        raise ParamError(f"pickup={value!r} is not auto, none or a number of beats (1, 0.5 ...)") from None
+    if not 0 <= beats < 12:
+        raise ParamError(f"pickup={value!r}: a pickup is 0 to less than a bar of beats")
+    return text
+
+
+def pickup_units(value: str, meter: Meter) -> int | None:
+    """A numeric pickup in units (beats are the meter's notated ones: eighths in 6/8); None for auto."""
+    if value == "auto":
+        return None
+    if value == "none":
+        return 0
+    units = float(value) * 4 * UNITS_PER_QUARTER / meter.denominator
+    if abs(units - round(units)) > 1e-6 or not 0 <= units < meter.bar_units:
+        raise ParamError(f"pickup={value} beats does not fit {meter}: give whole or half beats, less than a bar "
+                         f"({meter.numerator} beats)")
+    return round(units)
+
 
 
 # -- tunes ---------------------------------------------------------------------------------------
@@ -192,30 +221,36 @@ def _append(pitches: list[int | None], durations: list[int], pitch: int | None, 
 
 # -- features ------------------------------------------------------------------------------------
 # Columns of the per-event feature rows the model reads (all small integers).
+LOOKBACKS = (*(f"back{k}" for k in LOOKBACK_BARS), "part_back")
 COLUMNS = ("prev_pitch", "prev_duration",
-           *(f"back{k}_pitch" for k in LOOKBACK_BARS), *(f"back{k}_duration" for k in LOOKBACK_BARS),
-           "beat", "sub_beat", "beats_per_bar", "compound", "phrase_bar", "bars_to_end", "mode")
+           *(f"{name}_pitch" for name in LOOKBACKS), *(f"{name}_duration" for name in LOOKBACKS),
+           "beat", "sub_beat", "beats_per_bar", "compound", "meter",
+           "part_bar", "part_bars_left", "parts_left", "part_letter", "part_repeat", "mode")
 COLUMN = {name: index for index, name in enumerate(COLUMNS)}
-FEATURE_SIZES = {"beat": 4, "sub_beat": 18, "beats_per_bar": 5, "compound": 2, "phrase_bar": PHRASE_BARS,
-                 "bars_to_end": MAX_BARS_TO_END + 1, "mode": 2}
+PICKUP_BAR = PART_BARS  # the part_bar value of the notes before the first downbeat
+MAX_LETTERS, MAX_REPEATS, MAX_PARTS_LEFT = 4, 2, 3
+FEATURE_SIZES = {"beat": 4, "sub_beat": 18, "beats_per_bar": 5, "compound": 2, "meter": len(SUPPORTED_METERS),
+                 "part_bar": PART_BARS + 1, "part_bars_left": PART_BARS, "parts_left": MAX_PARTS_LEFT + 1,
+                 "part_letter": MAX_LETTERS + 1, "part_repeat": MAX_REPEATS + 1, "mode": 2}
 
 
 class Timeline:
     """The events so far of one tune in the normalised frame, able to describe the next event.
 
-    Training computes every event's features through this same class as generation does, one
-    event at a time, so the two can never disagree.
+    ``plan`` gives each 8-bar part its letter (AABB), or is None for a free form: the model then
+    is not told which parts repeat. Training computes every event's features through this same
+    class as generation does, one event at a time, so the two can never disagree.
     """
 
-    def __init__(self, meter: Meter, mode: str, total_bars: int, pickup: int = 0):
-        self.meter, self.mode, self.total_bars = meter, mode, total_bars
+    def __init__(self, meter: Meter, mode: str, total_bars: int, pickup: int = 0, plan: str | None = None):
+        self.meter, self.mode, self.total_bars, self.pickup, self.plan = meter, mode, total_bars, pickup, plan
         self.onsets: list[int] = []  # relative to the first downbeat (a pickup is negative)
         self.pitch_ids: list[int] = []
         self.durations: list[int] = []
         self.now = -pickup
 
     def copy(self) -> Timeline:
-        other = Timeline(self.meter, self.mode, self.total_bars)
+        other = Timeline(self.meter, self.mode, self.total_bars, self.pickup, self.plan)
         other.onsets, other.pitch_ids, other.durations = list(self.onsets), list(self.pitch_ids), list(self.durations)
         other.now = self.now
         return other
@@ -240,23 +275,39 @@ class Timeline:
         """The feature row for the event that starts now, in COLUMNS order."""
         meter, now = self.meter, self.now
         row = [self.pitch_ids[-1], self.durations[-1]] if self.pitch_ids else [PITCH_NONE, 0]
-        back_pitches, back_durations = [], []
-        for bars in LOOKBACK_BARS:
-            pitch_id, duration = self._event_at(now - bars * meter.bar_units)
-            back_pitches.append(pitch_id)
-            back_durations.append(duration)
         bar_index, in_bar = divmod(now, meter.bar_units)
-        to_end = self.total_bars - 1 - bar_index
-        row += back_pitches + back_durations + [
+        part, part_bar = divmod(max(bar_index, 0), PART_BARS)
+        if bar_index < 0:
+            part_bar = PICKUP_BAR
+        letter, repeat, back_parts = self._form(part)
+        lookbacks = [self._event_at(now - bars * meter.bar_units) for bars in LOOKBACK_BARS]
+        lookbacks.append(self._event_at(now - back_parts * PART_BARS * meter.bar_units) if back_parts else (PITCH_NONE, 0))
+        parts = -(-self.total_bars // PART_BARS)
+        part_end = min(self.total_bars, (part + 1) * PART_BARS)
+        row += [p for p, _ in lookbacks] + [d for _, d in lookbacks] + [
             min(in_bar // meter.beat_units, 3),
             in_bar % meter.beat_units,
             meter.beats_per_bar,
             int(meter.compound),
-            bar_index % PHRASE_BARS,
-            min(max(to_end, 0), MAX_BARS_TO_END),
+            SUPPORTED_METERS.index(str(meter)),
+            part_bar,
+            min(max(part_end - 1 - max(bar_index, 0), 0), PART_BARS - 1),
+            min(max(parts - 1 - part, 0), MAX_PARTS_LEFT),
+            letter,
+            repeat,
             int(self.mode == MINOR),
         ]
         return row
+
+    def _form(self, part: int) -> tuple[int, int, int]:
+        """(letter 1.. or 0 when free, how many times this letter came before, parts back to its
+        last occurrence or 0): what the plan says about ``part``."""
+        if self.plan is None or part >= len(self.plan):
+            return 0, 0, 0
+        letter = self.plan[part]
+        earlier = [i for i in range(part) if self.plan[i] == letter]
+        number = min(ord(letter) - ord("A") + 1, MAX_LETTERS)
+        return number, min(len(earlier), MAX_REPEATS), part - earlier[-1] if earlier else 0
 
     def _event_at(self, time: int) -> tuple[int, int]:
         """What sounded at ``time``: its pitch id, and its duration if it began exactly then."""
@@ -265,10 +316,17 @@ class Timeline:
         index = bisect.bisect_right(self.onsets, time) - 1
         return self.pitch_ids[index], self.durations[index] if self.onsets[index] == time else 0
 
+    def bar_events(self, bar_index: int) -> tuple[tuple[int, int, int], ...]:
+        """The events (position in bar, pitch id, duration) that begin in bar ``bar_index``."""
+        bar = self.meter.bar_units
+        low = bisect.bisect_left(self.onsets, bar_index * bar)
+        high = bisect.bisect_left(self.onsets, (bar_index + 1) * bar)
+        return tuple((self.onsets[i] - bar_index * bar, self.pitch_ids[i], self.durations[i]) for i in range(low, high))
 
-def encode(tune: Tune) -> tuple[list[list[int]], list[int], list[int]]:
-    """Feature rows and targets (pitch ids, durations) for every event of a tune."""
-    timeline = Timeline(tune.meter, tune.key.mode, tune.bars, tune.pickup)
+
+def encode(tune: Tune, plan: str | None) -> tuple[list[list[int]], list[int], list[int]]:
+    """Feature rows and targets (pitch ids, durations) for every event of a tune, under ``plan``."""
+    timeline = Timeline(tune.meter, tune.key.mode, tune.bars, tune.pickup, plan)
     rows, target_pitches, target_durations = [], [], []
     for pitch, duration in zip(tune.pitches, tune.durations):
         pitch_id = normalised_pitch_id(pitch, tune.key.shift)
@@ -277,3 +335,12 @@ def encode(tune: Tune) -> tuple[list[list[int]], list[int], list[int]]:
         target_durations.append(duration)
         timeline.add(pitch_id, duration)
     return rows, target_pitches, target_durations
+
+
+def onsets_of(tune: Tune) -> list[int]:
+    """Each event's onset in units from the first downbeat (a pickup's are negative)."""
+    onsets, now = [], -tune.pickup
+    for duration in tune.durations:
+        onsets.append(now)
+        now += duration
+    return onsets

@@ -11,6 +11,7 @@ of a batch is the tune ``generate(params, seeds[i])`` makes alone.
 from __future__ import annotations
 
 import contextlib
+import random
 import re
 import sys
 from dataclasses import dataclass, field
@@ -23,83 +24,124 @@ import torch
 from engine import BadInput, Note, ParamError, Score, Track
 from engine.io import shipped_model
 from engine.checkpoints import Field, cached_model
-from engine.theory import Key, parse_key
+from engine.theory import Key, find_key, parse_key, pitch_class_histogram
 from engine.training import Checkpoint, build_within_limit, load_checkpoint, load_module
 
 from .data import read_midi
 from .events import (
+    COLUMN,
+    DEFAULT_KEY,
     N_DURATION_IDS,
     N_PITCH_IDS,
+    PART_BARS,
     PITCH_REST,
     UNITS_PER_QUARTER,
-    COLUMN,
     Meter,
     Timeline,
     normalised_pitch_id,
     parse_meter,
+    pickup_units,
     pitch_of_id,
     tonic_pitch_ids,
 )
+from .form import AUTO, FREE, SAME_PART, fit_plan, similarity
+from .habits import Habits
 from .model import MelodyLSTM
 
 PRIMER_NOTE_UNITS = UNITS_PER_QUARTER // 2  # primer pitch lists are eighth notes
 #: What a melody checkpoint's config must say, bounded to what loads in reasonable memory.
-CONFIG = (Field("hidden", int, 1, 4096), Field("layers", int, 1, 16))
+CONFIG = (Field("hidden", int, 1, 4096), Field("layers", int, 1, 16),
+          Field("pickups", list, 0, 64, required=False), Field("forms", list, 0, 1024, required=False))
 
 
 # -- the model -----------------------------------------------------------------------------------
-def load_model(value: str | Path, weights_dir: Path) -> tuple[MelodyLSTM, Checkpoint]:
+@dataclass
+class Melodist:
+    """A loaded checkpoint: the LSTM and the corpus habits it was trained with."""
+
+    model: MelodyLSTM
+    habits: Habits
+    checkpoint: Checkpoint
+
+
+def load_model(value: str | Path, weights_dir: Path) -> Melodist:
     """The LSTM of a shipped checkpoint name or a path (cached while the file is unchanged)."""
     return _load(shipped_model(value, weights_dir, "melody"))
 
 
 @cached_model
-def _load(path: Path) -> tuple[MelodyLSTM, Checkpoint]:
+def _load(path: Path) -> Melodist:
     checkpoint = load_checkpoint(path, model="melody", schema=CONFIG, config={
         "pitch_ids": N_PITCH_IDS, "duration_ids": N_DURATION_IDS, "features": len(COLUMN)})
     config = checkpoint.config
     model = build_within_limit(lambda: MelodyLSTM(hidden=config["hidden"], layers=config["layers"]), path)
     load_module(model, checkpoint, "model")
     model.eval()
-    return model, checkpoint
+    return Melodist(model, Habits.from_config(config, path), checkpoint)
 
 
-# -- primers -------------------------------------------------------------------------------------
+# -- primers, pickups and forms -------------------------------------------------------------------
 @dataclass
 class Primer:
-    """Events to continue, already in the normalised key, and what the user should be told."""
+    """Opening events to continue, in absolute pitch, with the pickup they start with."""
 
-    pitch_ids: list[int] = field(default_factory=list)
+    pitches: list[int | None] = field(default_factory=list)
     durations: list[int] = field(default_factory=list)
+    pickup: int = 0
     notes: list[str] = field(default_factory=list)
 
     @property
     def units(self) -> int:
         return sum(self.durations)
 
+    def key(self) -> Key:
+        """The primer's key, by the engine's one key finder (duration-weighted pitch classes)."""
+        sounding = [(p, d) for p, d in zip(self.pitches, self.durations) if p is not None]
+        return find_key(pitch_class_histogram([p for p, _ in sounding], [d for _, d in sounding]))
 
-def parse_primer(value: str | None, key: Key) -> Primer:
-    """A primer from a note list ('60 62 r 64', eighth notes; r is a rest) or a MIDI file."""
+    def pitch_ids(self, key: Key) -> list[int]:
+        return [normalised_pitch_id(p, key.shift) for p in self.pitches]
+
+
+def parse_primer(value: str | None, pickup: str, meter: Meter) -> Primer:
+    """A primer from a note list ('60 62 r 64', eighth notes; r is a rest) or a MIDI file.
+
+    A MIDI primer keeps its own pickup (its short first bar, or its accents); ``pickup=N`` says
+    where the first downbeat falls instead, and ``pickup=none`` starts the bars at its first note.
+    """
     if value is None or not str(value).strip():
         return Primer()
     text = str(value).strip()
+    asked = pickup_units(pickup, meter)
     if re.fullmatch(r"[\d\sr,]+", text):
-        primer = Primer()
+        primer = Primer(pickup=asked or 0)
         for item in re.split(r"[\s,]+", text):
             if item == "r":
-                pitch = None
+                primer.pitches.append(None)
             else:
                 pitch = int(item)
                 if not 0 <= pitch <= 127:
                     raise ParamError(f"primer: {pitch} is not a MIDI pitch (0-127)")
-            primer.pitch_ids.append(normalised_pitch_id(pitch, key.shift))
+                primer.pitches.append(pitch)
             primer.durations.append(PRIMER_NOTE_UNITS)
         return primer
     path = Path(text).expanduser()
     if not path.is_file():
         raise BadInput(f"primer {text!r}: no such file, and not a list of MIDI pitches such as '60 62 64 65'")
-    tune = read_midi(path, find_downbeat=False)
-    return Primer([normalised_pitch_id(p, key.shift) for p in tune.pitches], list(tune.durations), list(tune.notes))
+    tune = read_midi(path, find_downbeat=pickup == "auto")
+    found = tune.pickup if asked is None else asked
+    if found >= meter.bar_units:
+        raise BadInput(f"primer {path.name}: its pickup of {found} units is not shorter than a bar of {meter}")
+    return Primer(list(tune.pitches), list(tune.durations), found, list(tune.notes))
+
+
+def plan_for(form: str, meter: Meter, bars: int, habits: Habits) -> str | None:
+    """The form plan of a tune: the one asked for, or the corpus's commonest (auto); None is free."""
+    if form == FREE:
+        return None
+    if form == AUTO:
+        return habits.form_for(meter, bars)
+    return fit_plan(form, bars)
 
 
 # -- sampling ------------------------------------------------------------------------------------
@@ -113,6 +155,7 @@ class Settings:
     top_p: float
     beam: int
     end_on_tonic: bool
+    plan: str | None = None
 
     @property
     def final_units(self) -> int:
@@ -203,32 +246,80 @@ def one_thread() -> Iterator[None]:
 
 
 @torch.no_grad()
-def sample_events(model: MelodyLSTM, settings: Settings, primer: Primer, seeds: list[int]) -> list[Timeline]:
+def sample_events(model: MelodyLSTM, settings: Settings, primer: list[tuple[int, int]], seeds: list[int],
+                  pickups: list[int]) -> list[Timeline]:
     with one_thread():
-        return _sample_events(model, settings, primer, seeds)
+        return _sample_events(model, settings, primer, seeds, pickups)
 
 
-def _sample_events(model: MelodyLSTM, settings: Settings, primer: Primer, seeds: list[int]) -> list[Timeline]:
+#: What a beam hypothesis pays (nats) for playing its last two bars again straight away: an exact
+#: two-bar loop is the likeliest thing an LSTM can write, and the thing a beam must not settle in.
+#: A near loop pays in proportion to how near it is above LOOP_FREE (bars that are 80% the same
+#: pay 10 nats); a loose sequence, as reels have, pays nothing.
+LOOP_PENALTY, LOOP_FREE = 50.0, 0.75
+
+
+def loop_similarity(timeline: Timeline) -> tuple[float, float]:
+    """How much the bars just finished repeat what they should not (each 0-1): (loop) the last two bars against
+    the two before, or the last bar against each of the two before; (copy) in a part the plan says
+    is new (the first B), the last bar against the same bar of each earlier part of another letter.
+    0 except on a bar line; a repeat the form plan asks for (the second A) never counts."""
+    bar = timeline.meter.bar_units
+    if timeline.now % bar or timeline.now // bar < 2:
+        return 0.0, 0.0
+    last = timeline.now // bar - 1
+
+    def onsets(index: int) -> set[tuple[int, int]]:
+        return {(position, pitch) for position, pitch, _ in timeline.bar_events(index)}
+
+    loop = copy = 0.0
+    if last >= 3:
+        bars = [onsets(last - k) for k in range(4)]
+        pairs = similarity(bars[1::-1], bars[3:1:-1])
+        triple = min(similarity(bars[:1], bars[1:2]), similarity(bars[1:2], bars[2:3]))
+        loop = max(pairs, triple)
+    part = last // PART_BARS
+    plan = timeline.plan
+    if plan and part < len(plan) and plan[part] not in plan[:part]:  # a new part must not copy an old one
+        for earlier in range(part):
+            if plan[earlier] != plan[part]:
+                copy = max(copy, similarity([onsets(last)], [onsets(last - (part - earlier) * PART_BARS)]))
+    return loop, copy
+
+
+def loop_penalty(timeline: Timeline) -> float:
+    """LOOP_PENALTY scaled by how far a loop is above LOOP_FREE alike, or a new part's bar above
+    SAME_PART alike to an old part's (the form measure's "the same")."""
+    loop, copy = loop_similarity(timeline)
+    return LOOP_PENALTY * max(max(0.0, loop - LOOP_FREE) / (1 - LOOP_FREE), max(0.0, copy - SAME_PART) / (1 - SAME_PART))
+
+
+def _sample_events(model: MelodyLSTM, settings: Settings, primer: list[tuple[int, int]], seeds: list[int],
+                   pickups: list[int]) -> list[Timeline]:
     """One finished timeline per seed (pitch ids in the normalised key, durations in units).
 
-    With ``beam`` 1 this is plain ancestral sampling; wider, each live hypothesis proposes
-    ``beam`` sampled continuations and the best ``beam`` by mean log-probability survive.
+    ``primer`` holds (pitch id, duration) events every tune starts with, from its first note
+    (``pickups[i]`` units before tune i's first downbeat). With ``beam`` 1 this is plain ancestral
+    sampling; wider, each live hypothesis proposes ``beam`` sampled continuations and the best
+    ``beam`` by mean log-probability survive, a hypothesis that loops paying :func:`loop_penalty`.
     """
     beam = settings.beam
     generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
-    start = Timeline(settings.meter, settings.key.mode, settings.bars)
-    rows = []
-    for pitch_id, duration in zip(primer.pitch_ids, primer.durations):
-        rows.append(start.features())
-        start.add(pitch_id, duration)
+    starts = []
+    for pickup in pickups:
+        start = Timeline(settings.meter, settings.key.mode, settings.bars, pickup, settings.plan)
+        rows = []
+        for pitch_id, duration in primer:
+            rows.append(start.features())
+            start.add(pitch_id, duration)
+        starts.append((start, rows))
     total_rows = len(seeds) * beam
-    if rows:
-        _, _, primed = model(torch.tensor([rows]))
-        state = tuple(s.expand(-1, total_rows, -1).contiguous() for s in primed)
-    else:
-        state = tuple(torch.zeros(model.lstm.num_layers, total_rows, model.lstm.hidden_size) for _ in range(2))
-    width = len(start.features())
-    beams = [[Hypothesis(start.copy(), s * beam)] for s in range(len(seeds))]
+    state = tuple(torch.zeros(model.lstm.num_layers, total_rows, model.lstm.hidden_size) for _ in range(2))
+    if primer:
+        _, _, primed = model(torch.tensor([rows for _, rows in starts]))
+        state = tuple(s.repeat_interleave(beam, dim=1).contiguous() for s in primed)
+    width = len(starts[0][0].features())
+    beams = [[Hypothesis(start.copy(), s * beam)] for s, (start, _) in enumerate(starts)]
     while any(h.timeline.now < h.timeline.end for hyps in beams for h in hyps):
         features = torch.zeros(total_rows, 1, width, dtype=torch.long)
         for hyps in beams:
@@ -244,6 +335,10 @@ def _sample_events(model: MelodyLSTM, settings: Settings, primer: Primer, seeds:
                     candidates.append((h.score, h, -1, -1, h.log_prob))
                     continue
                 for lp, p, d in _expand(model, h, hidden[h.row, 0], pitch_logits[h.row, 0], settings, generators[s]):
+                    if beam > 1 and (h.timeline.now + d) % settings.meter.bar_units == 0:
+                        trial = h.timeline.copy()
+                        trial.add(p, d)
+                        lp -= loop_penalty(trial)
                     candidates.append((lp / (len(h.timeline.durations) + 1), h, p, d, lp))
             candidates.sort(key=lambda c: -c[0])
             survivors = []
@@ -262,7 +357,7 @@ def _sample_events(model: MelodyLSTM, settings: Settings, primer: Primer, seeds:
 
 # -- scores --------------------------------------------------------------------------------------
 def to_score(timeline: Timeline, settings: Settings, tempo: float, instrument: int) -> Score:
-    """A Score in the requested key, with accented downbeats as a player would give them."""
+    """A Score in the requested key, its pickup set, with accented downbeats as a player gives them."""
     seconds_per_unit = 60.0 / tempo / UNITS_PER_QUARTER
     meter = settings.meter
     notes = []
@@ -272,32 +367,43 @@ def to_score(timeline: Timeline, settings: Settings, tempo: float, instrument: i
             continue
         in_bar = onset % meter.bar_units
         velocity = 100 if in_bar == 0 else 90 if in_bar % meter.beat_units == 0 else 78
-        notes.append(Note(int(pitch), onset * seconds_per_unit, (onset + duration) * seconds_per_unit, velocity))
+        start = (onset + timeline.pickup) * seconds_per_unit
+        notes.append(Note(int(pitch), start, start + duration * seconds_per_unit, velocity))
     track = Track(notes=notes, program=instrument, name="melody")
-    return Score(tracks=[track], tempo=tempo, time_signature=(meter.numerator, meter.denominator), key=settings.key.name)
-
-
-def settings_from(params: dict[str, Any]) -> Settings:
-    return Settings(parse_meter(params["time_signature"]), parse_key(params["key"]), params["bars"], params["temperature"],
-                    params["top_k"], params["top_p"], params["beam"], params["end_on_tonic"])
+    units_per_beat = 4 * UNITS_PER_QUARTER / meter.denominator
+    return Score(tracks=[track], tempo=tempo, time_signature=(meter.numerator, meter.denominator), key=settings.key.name,
+                 pickup=timeline.pickup / units_per_beat)
 
 
 def generate_scores(params: dict[str, Any], seeds: list[int], weights_dir: Path) -> list[Score]:
-    """The generator's work: check the request, sample every seed in one batch, build Scores."""
-    settings = settings_from(params)
-    primer = parse_primer(params["primer"], settings.key)
-    total = settings.bars * settings.meter.bar_units
-    if primer.units >= total:
-        raise BadInput(f"primer lasts {primer.units / settings.meter.bar_units:.1f} bars of {settings.meter}, "
+    """The generator's work: check the request, sample every seed in one batch, build Scores.
+
+    The key is the one asked for; without one, the primer's key (found, not assumed), and D
+    major when there is no primer either.
+    """
+    meter = parse_meter(params["time_signature"])
+    primer = parse_primer(params["primer"], params["pickup"], meter)
+    key = parse_key(params["key"]) if params["key"] else primer.key() if primer.pitches else parse_key(DEFAULT_KEY)
+    melodist = load_model(params["model"], weights_dir)
+    settings = Settings(meter, key, params["bars"], params["temperature"], params["top_k"], params["top_p"], params["beam"],
+                        params["end_on_tonic"], plan_for(params["form"], meter, params["bars"], melodist.habits))
+    total = settings.bars * meter.bar_units
+    if primer.units - primer.pickup >= total:
+        raise BadInput(f"primer lasts {(primer.units - primer.pickup) / meter.bar_units:.1f} bars of {meter} after its pickup, "
                        f"not less than bars={settings.bars}; ask for more bars or give a shorter primer")
     for note in primer.notes:
         print(f"muse: note: primer {note}", file=sys.stderr)
-    model, checkpoint = load_model(params["model"], weights_dir)
-    timelines = sample_events(model, settings, primer, seeds)
+    if primer.pitches:
+        pickups = [primer.pickup] * len(seeds)
+    else:
+        asked = pickup_units(params["pickup"], meter)
+        pickups = [melodist.habits.draw_pickup(meter, random.Random(seed).random()) if asked is None else asked for seed in seeds]
+    events = list(zip(primer.pitch_ids(key), primer.durations))
+    timelines = sample_events(melodist.model, settings, events, seeds, pickups)
     scores = []
     for timeline in timelines:
         score = to_score(timeline, settings, params["tempo"], params["instrument"])
-        score.meta = {"checkpoint": checkpoint.sha256, **({"notes": primer.notes} if primer.notes else {})}
+        score.meta = {"checkpoint": melodist.checkpoint.sha256, "form": settings.plan or FREE,
+                      **({"notes": primer.notes} if primer.notes else {})}
         scores.append(score)
     return scores
-

@@ -30,11 +30,18 @@ class Melody:
     notes: list[tuple[int, int, int]]
     meter: Meter
     end: int
+    pickup: int = 0  # units before the first downbeat
 
     @classmethod
-    def from_events(cls, onsets: list[int], pitches: list[int | None], durations: list[int], meter: Meter) -> Melody:
+    def from_events(cls, onsets: list[int], pitches: list[int | None], durations: list[int], meter: Meter,
+                    pickup: int = 0) -> Melody:
         notes = [(o, p, d) for o, p, d in zip(onsets, pitches, durations) if p is not None]
-        return cls(notes, meter, onsets[-1] + durations[-1] if onsets else 0)
+        return cls(notes, meter, onsets[-1] + durations[-1] if onsets else 0, pickup)
+
+    @property
+    def bars(self) -> int:
+        """Bars from the first downbeat (a last partial bar counts)."""
+        return max(1, -(-self.end // self.meter.bar_units))
 
 
 def melody_metrics(melody: Melody) -> dict[str, float]:

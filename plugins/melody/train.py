@@ -8,9 +8,11 @@ from typing import Any
 import torch
 
 from engine import BadInput, TrainJob
-from engine.training import Trainer, WarmupCosine, data_fingerprint, shuffled_batches
+from engine.training import Trainer, WarmupCosine, shuffled_batches
 
-from .data import Encoded, crop_batch, encode_tunes, load_corpus, split
+from .corpora import fingerprint, load_corpus
+from .data import Encoded, crop_batch, encode_tunes, split
+from .habits import Habits
 from .model import MelodyLSTM, model_config
 
 NAME = "melody"
@@ -40,7 +42,7 @@ def held_out_nll(model: MelodyLSTM, data: Encoded, batch_size: int = 64) -> floa
 def train_melody(job: TrainJob) -> dict[str, Any]:
     params = job.params
     if job.data is None:
-        raise BadInput("muse train melody needs --data: a folder of MIDI files or an ABC file")
+        raise BadInput("muse train melody needs --data: a folder of MIDI files, an ABC file or a .sources manifest")
     corpus = load_corpus(job.data)
     train_tunes, held_tunes = split(corpus.tunes)
     if job.dry_run:
@@ -52,7 +54,7 @@ def train_melody(job: TrainJob) -> dict[str, Any]:
     model = MelodyLSTM(hidden=params["hidden"], layers=params["layers"], dropout=params["dropout"])
     optimizer = torch.optim.Adam(model.parameters(), lr=params["lr"])
     config = {**model_config(params["hidden"], params["layers"]), "dropout": params["dropout"], "window": params["window"],
-              "batch_size": batch_size, "lr": params["lr"]}
+              "batch_size": batch_size, "lr": params["lr"], **Habits.of(train_tunes).to_config()}
     log_lines: list[str] = []
 
     def report(step: int, folder: Path) -> None:
@@ -62,7 +64,7 @@ def train_melody(job: TrainJob) -> dict[str, Any]:
         (folder / "held_out.log").write_text("\n".join(log_lines) + "\n")
 
     trainer = Trainer(job=job, model=NAME, config=config, modules={"model": model}, optimizers={"adam": optimizer},
-                      steps_per_epoch=steps_per_epoch, data_fingerprint=data_fingerprint(job.data),
+                      steps_per_epoch=steps_per_epoch, data_fingerprint=fingerprint(job.data),
                       sample=report if held_data is not None else None,
                       schedule=WarmupCosine(warmup=steps_per_epoch))  # one epoch of warm-up, then cosine to zero
 
