@@ -9,7 +9,6 @@ join without seams (no clicks at joins) and rests are frames of silence.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import Any
@@ -34,10 +33,9 @@ VOWEL_SETTLE = 0.03
 
 
 def load_world() -> Any:
-    """pyworld, imported without the deprecation warning its ``pkg_resources`` import prints."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pyworld
+    """pyworld, imported only when singing (it is the optional ``[sing]`` extra)."""
+    import pyworld
+
     return pyworld
 
 
