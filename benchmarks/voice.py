@@ -236,11 +236,11 @@ def measure(eng: Engine, name: str, song: Score, repeats: int) -> dict[str, floa
     assert lyrics is not None
     sung = vowel_onsets(vocal.samples, rate, [syllable.notes[0] for syllable in lyrics.syllables])
     spoken = spoken_onsets(song, vocal.voice)
-    clear = [k for k, at in enumerate(sung) if at is not None]
-    onset = 1000.0 * np.abs([sung[k] for k in clear])
-    paired = [k for k in clear if spoken.get(k) is not None]
-    ruler = 1000.0 * np.abs([spoken[k] for k in paired])
-    placement = 1000.0 * np.abs([sung[k] - spoken[k] for k in paired])  # type: ignore[operator]
+    clear = {k: at for k, at in enumerate(sung) if at is not None}
+    onset = 1000.0 * np.abs(np.array(list(clear.values())))
+    paired = {k: (at, spoken[k]) for k, at in clear.items() if spoken.get(k) is not None}
+    ruler = 1000.0 * np.abs(np.array([said for _, said in paired.values()], dtype=float))
+    placement = 1000.0 * np.abs(np.array([at - float(said or 0.0) for at, said in paired.values()]))
     clicks = click_ratio(vocal.samples, rate, [n.start for s in lyrics.syllables for n in s.notes])
     render_times = {}
     for vocals in ("instrument", "sing"):
