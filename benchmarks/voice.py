@@ -12,7 +12,9 @@ process. Each measure reads the audio, not the singer's own plan:
 - timing: each syllable's vowel onset found in the audio, as the first frame near the note's
   onset from which the log-mel spectrum stays close to that note's steady vowel; |onset - note
   onset| in ms. Syllables whose vowel the measure cannot tell from what precedes it (a vowel
-  sung straight into the same vowel) are counted apart.
+  sung straight into the same vowel) are counted apart. The baseline is the same ruler on
+  eSpeak's own speech at eSpeak's vowel boundaries (where the singer puts the beat); the sung
+  reading minus the spoken one is the singing's displacement with the ruler's bias removed.
 - speed: seconds of song per second of singing (best of ``--repeats``), and the whole render
   against the instrumental render of the same score (the baseline).
 - loudness: pyloudnorm's BS.1770 loudness of the vocal stem (the sung render minus the
