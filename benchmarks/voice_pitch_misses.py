@@ -34,7 +34,8 @@ class RecordingWorld:
 
     def synthesize(self, f0: np.ndarray, *args: Any) -> np.ndarray:
         self.f0 = f0.copy()
-        return self.world.synthesize(f0, *args)
+        samples: np.ndarray = self.world.synthesize(f0, *args)
+        return samples
 
 
 def breakdown(eng: Engine, lines: list[str], language: str) -> dict[str, float]:
