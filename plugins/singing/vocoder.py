@@ -80,7 +80,10 @@ def synthesize(placed: Sequence[tuple[Analysis, Sequence[Segment]]], pitch_hz: n
             position = np.clip(position, 0, len(analysis.f0) - 1)
             below = np.floor(position).astype(int)
             above = np.minimum(below + 1, len(analysis.f0) - 1)
-            voiced = (analysis.f0[np.rint(position).astype(int)] > 0) | segment.vowel
+            spoken_voiced = analysis.f0[np.rint(position).astype(int)] > 0
+            voiced = spoken_voiced | segment.vowel
+            if segment.vowel and spoken_voiced.any():  # an aspirated release eSpeak counts in the vowel stays noise
+                voiced[: int(np.argmax(spoken_voiced))] = False
             weight = _matching_weight(position - below, analysis.f0[below] > 0, analysis.f0[above] > 0, voiced)
             envelope[first:last] = (1.0 - weight) * analysis.envelope[below] + weight * analysis.envelope[above]
             aperiodicity[first:last] = (1.0 - weight) * analysis.aperiodicity[below] + weight * analysis.aperiodicity[above]
