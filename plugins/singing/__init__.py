@@ -34,10 +34,8 @@ def missing_dependency() -> str | None:
     """None when singing can run, else the one-line message that says how to install it."""
     import importlib.util
 
-    missing = [name for module, name in (("espeakng_loader", "espeakng-loader"), ("pyworld", "pyworld"))
+    missing = [name for module, name in (("espeakng_loader", "espeakng-loader"), ("pyworld", "pyworld-prebuilt"))
                if importlib.util.find_spec(module) is None]
-    if not missing and importlib.util.find_spec("pkg_resources") is None:
-        missing = ["setuptools<82 (pyworld 0.3.5 imports pkg_resources)"]
     if not missing:
         return None
     return f"singing needs {', '.join(missing)}: {INSTALL_HINT}"

@@ -9,7 +9,6 @@ join without seams (no clicks at joins) and rests are frames of silence.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import Any
@@ -34,10 +33,9 @@ VOWEL_SETTLE = 0.03
 
 
 def load_world() -> Any:
-    """pyworld, imported without the deprecation warning its ``pkg_resources`` import prints."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pyworld
+    """pyworld, imported only when singing (it is the optional ``[sing]`` extra)."""
+    import pyworld
+
     return pyworld
 
 
@@ -82,7 +80,10 @@ def synthesize(placed: Sequence[tuple[Analysis, Sequence[Segment]]], pitch_hz: n
             position = np.clip(position, 0, len(analysis.f0) - 1)
             below = np.floor(position).astype(int)
             above = np.minimum(below + 1, len(analysis.f0) - 1)
-            voiced = (analysis.f0[np.rint(position).astype(int)] > 0) | segment.vowel
+            spoken_voiced = analysis.f0[np.rint(position).astype(int)] > 0
+            voiced = spoken_voiced | segment.vowel
+            if segment.vowel and spoken_voiced.any():  # an aspirated release eSpeak counts in the vowel stays noise
+                voiced[: int(np.argmax(spoken_voiced))] = False
             weight = _matching_weight(position - below, analysis.f0[below] > 0, analysis.f0[above] > 0, voiced)
             envelope[first:last] = (1.0 - weight) * analysis.envelope[below] + weight * analysis.envelope[above]
             aperiodicity[first:last] = (1.0 - weight) * analysis.aperiodicity[below] + weight * analysis.aperiodicity[above]
