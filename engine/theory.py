@@ -17,6 +17,8 @@ from collections.abc import Iterable, Sequence
 from .errors import ParamError
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from .works import Note
 
 #: Note names by pitch class, the spelling used for notes and chord roots.
@@ -231,3 +233,9 @@ def snap_to_scale(pitch: float, scale: tuple[int, ...]) -> int:
         if (base + offset) % 12 in scale:
             return base + offset
     return base
+
+
+def midi_to_hz(pitch: float | np.ndarray) -> float | np.ndarray:
+    """Equal temperament with A4 (MIDI 69) at 440 Hz; fractional pitches (bends, vibrato) and
+    numpy arrays of pitches work alike, so the synthesizer and the singer tune the same way."""
+    return 440.0 * 2.0 ** ((pitch - 69.0) / 12.0)

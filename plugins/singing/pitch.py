@@ -53,10 +53,6 @@ def octave_shift(pitches: Sequence[int], voice_range: SingerRange) -> int:
     return 12 * min(range(-4, 5), key=badness)
 
 
-def midi_to_hz(pitch: np.ndarray | float) -> np.ndarray:
-    return 440.0 * 2.0 ** ((np.asarray(pitch, dtype=np.float64) - 69.0) / 12.0)
-
-
 def pitch_curve(notes: Sequence[Note], times: np.ndarray) -> np.ndarray:
     """MIDI pitch (fractional) at each of ``times``: the sounding note, or between notes the last
     one sung (the first one before the song starts), with portamento and vibrato."""

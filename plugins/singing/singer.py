@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine import Note, Score
+from engine.theory import midi_to_hz
 
 from .espeak import ESpeak, Speech
 from .lyrics import Lyrics, read_lyrics
 from .phonemes import SyllableSound, split_word
-from .pitch import SingerRange, midi_to_hz, octave_shift, pitch_curve
+from .pitch import SingerRange, octave_shift, pitch_curve
 from .timing import Segment, group_syllables, place_phrase
 from .vocoder import FRAME_SECONDS, Analysis, analyse, synthesize
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from engine import Track
+from engine.theory import midi_to_hz
 
 from .drums import drum_hit
 from .dsp import release_curve
@@ -37,10 +38,6 @@ def brightness_level(velocity: int) -> int:
 
 def level_brightness(level: int) -> float:
     return (level + 0.5) / BRIGHTNESS_LEVELS
-
-
-def midi_hz(pitch: int) -> float:
-    return 440.0 * 2.0 ** ((pitch - 69) / 12.0)
 
 
 @dataclass
@@ -75,7 +72,7 @@ def render_pitched(track: Track, voice: Voice, rate: int, length: int) -> np.nda
     release = max(1, int(voice.release * rate))
     fade = release_curve(release)
     for (pitch, level), hits in sorted(_group(track, rate).items()):
-        freq = midi_hz(pitch)
+        freq = float(midi_to_hz(pitch))
         if freq >= 0.45 * rate:
             continue  # its fundamental would alias; nothing audible to render
         longest = max(hit.held for hit in hits)
