@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine import BadInput, Image, Text
+from engine.scripts import is_cjk
 
 from .fonts import FontSource
-from .syllables import is_cjk
 
 LINE_SPACING = 1.35
 MIN_FONT, MAX_FONT = 8, 160

@@ -12,8 +12,9 @@ import functools
 import re
 from dataclasses import dataclass
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(rf"[{_CJK}]|[A-Za-z]+(?:'[A-Za-z]+)*")
+from engine.scripts import CJK_RANGES, is_cjk
+
+_TOKEN = re.compile(rf"[{CJK_RANGES}]|[A-Za-z]+(?:'[A-Za-z]+)*")
 _VOWELS = re.compile(r"[aeiouy]+")
 _DIGRAPHS = ("ch", "ck", "gh", "ph", "sh", "th", "wh", "ng", "qw")
 
@@ -40,10 +41,6 @@ class Syllable:
     def lyric(self) -> str:
         """Karaoke spelling: a syllable that continues its word ends with a hyphen."""
         return self.text if self.word_end else self.text + "-"
-
-
-def is_cjk(character: str) -> bool:
-    return bool(re.fullmatch(f"[{_CJK}]", character))
 
 
 def detect_language(lines: list[str]) -> str:

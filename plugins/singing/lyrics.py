@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from collections.abc import Sequence
 
 from engine import Note, Score
+from engine.scripts import CJK_RANGES, has_cjk
 
 #: A lyric this close to a note onset (seconds) belongs to that note.
 ONSET_TOLERANCE = 0.06
@@ -22,8 +23,7 @@ BREATH = 0.25
 #: Words in one spoken phrase at most (eSpeak is given a line, not a whole song).
 PHRASE_WORDS = 12
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_LETTERS = re.compile(rf"[{_CJK}]|[^\W\d_]+(?:'[^\W\d_]+)*")
+_LETTERS = re.compile(rf"[{CJK_RANGES}]|[^\W\d_]+(?:'[^\W\d_]+)*")
 
 
 @dataclass
@@ -61,10 +61,6 @@ class Lyrics:
     phrases: list[list[int]]  # word indices
 
 
-def is_chinese(text: str) -> bool:
-    return re.search(f"[{_CJK}]", text) is not None
-
-
 def sung_track(score: Score) -> int | None:
     """Index of the track the lyrics are sung on, or None when nothing is sung."""
     if not score.lyrics:
@@ -95,7 +91,7 @@ def read_lyrics(score: Score) -> Lyrics | None:
         return None
     notes = sorted((n for n in score.tracks[track].notes if n.end > n.start), key=lambda n: (n.start, -n.pitch))
     notes = [n for k, n in enumerate(notes) if k == 0 or n.start > notes[k - 1].start + 1e-6]  # top voice of chords
-    language = "zh" if any(is_chinese(lyric.text) for lyric in score.lyrics) else "en"
+    language = "zh" if any(has_cjk(lyric.text) for lyric in score.lyrics) else "en"
     syllables: list[SungSyllable] = []
     continues: list[bool] = []
     owner: list[int | None] = [None] * len(notes)
