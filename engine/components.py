@@ -55,7 +55,7 @@ class Component:
         """Refuse input works (by type) this component does not take, in one message for all callers."""
         if len(types) != len(self.takes) or not all(issubclass(t, w) for t, w in zip(types, self.takes)):
             wanted = ", ".join(t.kind for t in self.takes) or "nothing"
-            got = ", ".join(t.kind for t in types) or "nothing"
+            got = ", ".join(getattr(t, "kind", t.__name__) for t in types) or "nothing"  # a list passed as one work
             raise MuseError(f"{self.kind} {self.name!r} takes ({wanted}), got ({got})")
 
     def check(self, params: dict[str, Any]) -> None:

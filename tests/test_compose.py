@@ -377,3 +377,10 @@ def test_song_asks_the_calling_engines_melody_generator_and_records_the_melody_a
 
     node = parse(engine.info(path), "song.mid")
     assert len(node.given) == 2 and node.made[0].component == "melody"
+
+
+def test_works_passed_as_one_list_are_refused_in_one_line():
+    from engine import Engine
+
+    with pytest.raises(MuseError, match=r"composer 'song' takes \(text, score\), got \(list\)"):
+        Engine().compose("song", [Text(["a line"]), Score()])
