@@ -115,13 +115,16 @@ def embedded_audio(audio: Audio, cap: int = MAX_EMBEDDED_AUDIO) -> tuple[str, fl
 def _player(src: str | None, audio: Audio | None) -> tuple[str, str]:
     """The ``<audio>`` element and a note when the embedded clip was cut short."""
     note = ""
+    # a file is fetched on play, not on show: the studio renders a score's preview on that request
+    preload = "none"
     if src is None:
         assert audio is not None
         src, kept = embedded_audio(audio, MAX_EMBEDDED_AUDIO)
+        preload = "metadata"
         if kept < audio.duration - 0.01:
             note = (f" (embedded: the first {kept:.1f} s of {audio.duration:.1f} s, capped at "
                     f"{MAX_EMBEDDED_AUDIO // 1000:,} KB; render it to a file for the whole)")
-    return f'<audio controls preload="metadata" src="{_e(src)}"></audio>', note
+    return f'<audio controls preload="{preload}" src="{_e(src)}"></audio>', note
 
 
 def audio_html(audio: Audio, src: str | None = None) -> str:

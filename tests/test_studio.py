@@ -198,6 +198,24 @@ def test_a_melody_has_notes_and_audio_to_play(studio):
     assert "base64" not in shown["html"]
     work = shown["work"]
     assert work["files"] == {"main": "work.mid", "preview": "work.ogg"}
+    # the job wrote the tune only; the player's first request renders the audio, later ones reuse it
+    preview = studio.app_state.workspace.folder(work["id"]) / "work.ogg"
+    assert not preview.exists()
+    assert studio.get(f"/api/works/{work['id']}/files/work.ogg").content[:4] == b"OggS"
+    made = preview.stat().st_mtime_ns
+    assert studio.get(f"/api/works/{work['id']}/files/work.ogg").content[:4] == b"OggS"
+    assert preview.stat().st_mtime_ns == made
+    assert studio.get(f"/api/works/{work['id']}/files/work.wav").status_code == 404  # only the preview is made on request
+
+
+def test_an_uploaded_midi_plays_once_asked(studio, tmp_path):
+    from engine.works import Note, Score, Track
+
+    tune = Score(tracks=[Track(notes=[Note(60 + i, i * 0.5, i * 0.5 + 0.4) for i in range(4)])])
+    studio.app_state.engine.render(tune, tmp_path / "tune.mid")
+    work = studio.post("/api/uploads?name=tune.mid", content=(tmp_path / "tune.mid").read_bytes(), headers=H).json()["work"]
+    assert work["files"] == {"main": "tune.mid", "preview": "work.ogg"}
+    assert not (studio.app_state.workspace.folder(work["id"]) / "work.ogg").exists()
     assert studio.get(f"/api/works/{work['id']}/files/work.ogg").content[:4] == b"OggS"
 
 

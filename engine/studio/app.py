@@ -35,7 +35,7 @@ from ..io import atomic_path, sidecar_path
 from . import datasets, forms
 from .export import recipe_toml
 from .history import Workspace
-from .jobs import Queue
+from .jobs import Queue, preview_name
 from .security import COOKIE, Guard, Refused, check_values, inside, safe_name
 
 STATIC = Path(__file__).parent / "static"
@@ -125,6 +125,8 @@ class Studio:
         self.queue: Queue | None = None
         self._fragments: collections.OrderedDict[str, str] = collections.OrderedDict()
         self._fragments_lock = threading.Lock()
+        self._renders: dict[Path, threading.Lock] = {}  # one render per file at a time
+        self._renders_lock = threading.Lock()
 
     @property
     def engine(self) -> Engine:
@@ -207,17 +209,29 @@ class Studio:
             raise UnknownName(f"file type for {a_kind(record['kind'])}:", suffix, self.formats(record))
         folder = self.workspace.folder(work_id)
         target = folder / f"work{suffix}"
-        if target.is_file():
-            return target
-        staging = self.workspace.staging()
-        try:
-            work = self.engine.load(self.workspace.main_file(work_id))
-            made = self.engine.render(work, staging / target.name)
-            for path in staging.iterdir():  # the file and any sidecar it has
-                os.replace(path, folder / path.name)
-            return folder / made.name
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        with self._renders_lock:
+            lock = self._renders.setdefault(target, threading.Lock())
+        with lock:  # a second request for the same file waits for the first render, then reads it
+            if target.is_file():
+                return target
+            staging = self.workspace.staging()
+            try:
+                work = self.engine.load(self.workspace.main_file(work_id))
+                made = self.engine.render(work, staging / target.name)
+                for path in staging.iterdir():  # the file and any sidecar it has
+                    os.replace(path, folder / path.name)
+                return folder / made.name
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+
+    def work_file(self, work_id: str, name: str) -> Path:
+        """A file of a work. A score's audio preview is rendered here, when the player first asks
+        for it, not in the job that made the score (see `jobs.preview_name`)."""
+        record = self.workspace.get(work_id)
+        preview = record["files"].get("preview")
+        if name == preview and not (self.workspace.folder(work_id) / name).is_file():
+            return self.download(work_id, Path(name).suffix)
+        return self.workspace.file(work_id, name)
 
     def upload(self, name: str, body: bytes) -> dict[str, Any]:
         """An uploaded file checked by the readers `muse stylize` uses, kept as a work."""
@@ -235,8 +249,7 @@ class Studio:
             record: dict[str, Any] = {"id": self.workspace.new_id(), "created": time.time(), "job": None, "action": "upload",
                       "component": "upload", "kind": work.kind, "params": {}, "seed": None, "inputs": [],
                       "files": {"main": clean, "preview": None}, "describe": describe(work), "meta": {}, "name": clean, "seconds": 0}
-            if work.kind == "score":
-                record["files"]["preview"] = self._score_preview(work, staging)
+            record["files"]["preview"] = preview_name(self.engine, work)
             return self.workspace.commit(staging, record)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -265,17 +278,6 @@ class Studio:
         self.workspace.delete(work_id)
         with self._fragments_lock:
             self._fragments.pop(work_id, None)
-
-    def _score_preview(self, work: Any, folder: Path) -> str | None:
-        from ..works import Score
-
-        for suffix in (".ogg", ".wav"):
-            try:
-                self.engine.renderer_for(Score, suffix)
-            except UnknownName:
-                continue
-            return self.engine.render(work, folder / f"preview{suffix}").name
-        return None
 
     def recipe(self, name: str, body: bytes) -> dict[str, Any]:
         """A recipe file checked like `muse run --check`, and its files and values held to the
@@ -538,7 +540,7 @@ def create_app(workspace: Path | str = "muse-studio", *, host: str = "127.0.0.1"
         return JSONResponse({"deleted": work_id})
 
     async def work_file(request: Request, work_id: str) -> Response:
-        return FileResponse(studio.workspace.file(work_id, request.path_params["name"]))
+        return FileResponse(await run_in_threadpool(studio.work_file, work_id, request.path_params["name"]))
 
     async def download(request: Request, work_id: str) -> Response:
         suffix = request.query_params.get("format", "")

@@ -76,24 +76,34 @@ def _install_progress(report: Callable[[dict[str, Any]], None]) -> None:
         pass
 
 
-def save_work(eng: Any, work: Any, folder: Path) -> dict[str, Any]:
-    """Write ``work`` into ``folder`` in its default format (plus audio for a score, to play it)
-    and describe it for the history."""
+def preview_name(eng: Any, work: Any) -> str | None:
+    """The file a score plays from (``work.ogg``, else ``work.wav``), or None for other works.
+
+    Only the name: the studio renders it when the play button first asks for it
+    (`Studio.work_file`), because synthesizing a tune takes longer than writing it and most
+    tunes in a history are never played."""
     from ..errors import UnknownName
-    from ..works import Score, describe
+    from ..works import Score
+
+    if not isinstance(work, Score):
+        return None
+    for suffix in (".ogg", ".wav"):
+        try:
+            eng.renderer_for(Score, suffix)
+        except UnknownName:
+            continue
+        return f"work{suffix}"
+    return None
+
+
+def save_work(eng: Any, work: Any, folder: Path) -> dict[str, Any]:
+    """Write ``work`` into ``folder`` in its default format and describe it for the history."""
+    from ..works import describe
 
     main = eng.render(work, folder / f"work{work.default_suffix}")
-    preview = None
-    if isinstance(work, Score):
-        for suffix in (".ogg", ".wav"):
-            try:
-                eng.renderer_for(Score, suffix)
-            except UnknownName:
-                continue
-            preview = eng.render(work, folder / f"work{suffix}").name
-            break
     meta = eng._read(main).meta
-    return {"kind": work.kind, "files": {"main": main.name, "preview": preview}, "describe": describe(work), "meta": meta}
+    return {"kind": work.kind, "files": {"main": main.name, "preview": preview_name(eng, work)},
+            "describe": describe(work), "meta": meta}
 
 
 def run_job(eng: Any, job: dict[str, Any]) -> dict[str, Any]:
@@ -507,4 +517,4 @@ class Queue:
             self._changed()
 
 
-__all__ = ["Queue", "Job", "run_job", "worker_main", "save_work"]
+__all__ = ["Queue", "Job", "run_job", "worker_main", "save_work", "preview_name"]
