@@ -57,6 +57,16 @@ def test_training_writes_pyramid_previews_and_its_config(model):
     assert pixels(str(model.with_name("tiny-samples") / "scale-3.png")).shape[:2] == (2 + 32 + 2, 8 * 50 + 2)
 
 
+def test_the_coarse_scales_train_longer_than_the_fine_ones():
+    from plugins.singan.training import updates_per_step
+
+    params = {"window": 64, "coarse_steps": 2000}
+    assert updates_per_step((25, 40), params, 300) == 7  # 2,100 iterations: at least coarse_steps
+    assert updates_per_step((64, 64), params, 300) == 7
+    assert updates_per_step((59, 94), params, 300) == 1  # larger than a window: steps_per_scale
+    assert updates_per_step((25, 40), {"window": 64, "coarse_steps": 100}, 300) == 1
+
+
 def test_sizes_seeds_sheets_and_walks(muse, in_tmp, model):
     use = f"model={model}"
     assert muse("generate", "singan", "-p", use, "--seed", "4", "-o", "a.png").code == 0

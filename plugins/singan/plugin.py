@@ -58,6 +58,8 @@ class SinGanGenerator(Generator):
     train_params = (
         *common_train_params(batch_size=1, lr=5e-4, checkpoint_every=100),
         Param("steps_per_scale", int, 300, "iterations per scale (the paper: 2000)", min=1, max=100_000),
+        Param("coarse_steps", int, 2000, "iterations for each scale that fits in one window: the coarse scales, which "
+              "set the composition and cost little (the paper: 2000; at least steps_per_scale)", min=1, max=100_000),
         Param("max_size", int, 128, "long side of the painting as learnt, in pixels (the paper: 250)", min=16, max=1024),
         Param("min_size", int, 25, "short side of the coarsest scale, in pixels: the scale that sets the composition",
               min=8, max=256),

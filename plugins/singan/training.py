@@ -10,6 +10,11 @@ painting) and what `scale_from` and the stylizers start from. A new scale starts
 weights of the one below, and its learning rate drops tenfold for its
 last fifth, both as in the paper.
 
+A scale that fits in one window is cheap and decides the composition (where the cypress, the
+moon or the wave is), so it trains ``coarse_steps`` iterations: each of its ``steps_per_scale``
+trainer steps repeats the update that many times over. With 300 iterations everywhere the
+samples kept the brushwork and lost the layout.
+
 Scales larger than ``window`` pixels train on a random window of it per iteration: the
 generator computes exactly those pixels of its whole-image output (its input around the window
 is cut out with the convolutions' reach), and a patch critic's mean score over a random window
@@ -47,6 +52,14 @@ DECAY_AT = 0.8
 PENALTY = 0.1
 #: SinGAN's noise amplitude: this fraction of the reconstruction error of the scale below.
 AMPLITUDE = 0.1
+
+
+def updates_per_step(size: tuple[int, int], params: dict[str, Any], steps: int) -> int:
+    """Iterations per trainer step at a scale of ``size``: enough for ``coarse_steps`` in all when
+    the scale fits in one window, else one."""
+    if max(size) > params["window"]:
+        return 1
+    return max(1, -(-params["coarse_steps"] // steps))
 
 
 def gradient_penalty(critic: ScaleCritic, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -142,26 +155,27 @@ def train(job: TrainJob) -> dict[str, Any]:
                 group["lr"] = rate
         rec_noise = pyramid.reconstruction_noise if scale == 0 else torch.zeros_like(real)
         count = params["batch_size"]
-        windows = [random_window(pyramid.sizes[scale], params["window"]) for _ in range(count)]  # global RNG: resumed
-        real_part = torch.cat([crop(real, window) for window in windows])
-        with torch.no_grad():
-            previous = sample_below(pyramid, scale, None, count)
-        for _ in range(params["critic_steps"]):
+        for _ in range(updates_per_step(pyramid.sizes[scale], params, steps)):
+            windows = [random_window(pyramid.sizes[scale], params["window"]) for _ in range(count)]  # global RNG: resumed
+            real_part = torch.cat([crop(real, window) for window in windows])
             with torch.no_grad():
-                fake = pyramid.forward_scale(scale, torch.randn_like(previous), previous, windows)
-            c_loss = critic(fake).mean() - critic(real_part).mean() + PENALTY * gradient_penalty(critic, real_part, fake)
-            c_optimizer.zero_grad(set_to_none=True)
-            c_loss.backward()
-            c_optimizer.step()
-        noise = torch.randn_like(previous)
-        for _ in range(params["generator_steps"]):
-            adversarial = -critic(pyramid.forward_scale(scale, noise, previous, windows)).mean()
-            rec_loss = F.mse_loss(generator(rec_noise * pyramid.amplitudes[scale], anchor, windows), real_part)
-            g_loss = adversarial + params["reconstruction"] * rec_loss
-            g_optimizer.zero_grad(set_to_none=True)
-            g_loss.backward()
-            g_optimizer.step()
-        return {"scale": float(scale), "critic": c_loss.item(), "adv": adversarial.item(), "rec": rec_loss.item(), "n": count}
+                previous = sample_below(pyramid, scale, None, count)
+            for _ in range(params["critic_steps"]):
+                with torch.no_grad():
+                    fake = pyramid.forward_scale(scale, torch.randn_like(previous), previous, windows)
+                c_loss = critic(fake).mean() - critic(real_part).mean() + PENALTY * gradient_penalty(critic, real_part, fake)
+                c_optimizer.zero_grad(set_to_none=True)
+                c_loss.backward()
+                c_optimizer.step()
+            noise = torch.randn_like(previous)
+            for _ in range(params["generator_steps"]):
+                adversarial = -critic(pyramid.forward_scale(scale, noise, previous, windows)).mean()
+                rec_loss = F.mse_loss(generator(rec_noise * pyramid.amplitudes[scale], anchor, windows), real_part)
+                g_loss = adversarial + params["reconstruction"] * rec_loss
+                g_optimizer.zero_grad(set_to_none=True)
+                g_loss.backward()
+                g_optimizer.step()
+        return {"scale": float(scale), "critic": c_loss.item(), "adv": adversarial.item(), "rec": rec_loss.item(), "n": count * updates_per_step(pyramid.sizes[scale], params, steps)}
 
     result = trainer.fit(lambda epoch: iter(range(steps)), step)
     return {**result, "scales": painting.scales, "size": f"{width}x{height}"}
