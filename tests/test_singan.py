@@ -209,12 +209,27 @@ def test_gpnn_is_deterministic_and_paints_only_with_the_paintings_colours():
     assert float(first.min()) >= float(painting.min()) - 1e-5 and float(first.max()) <= float(painting.max()) + 1e-5
 
 
+def test_the_layout_distance_sees_composition_and_not_brushwork():
+    import torch
+
+    from plugins.singan.evaluation import layout_distance, shuffled_tiles
+
+    painting = torch.linspace(-1, 1, 48).repeat(32, 1).expand(1, 3, 32, 48).clone()  # dark left, light right
+    painting[..., :, 20:24] += 0.4 * torch.randn(1, 3, 32, 4)  # brushwork a thumbnail averages out
+    flat = torch.full_like(painting, float(painting.mean()))
+    assert layout_distance(painting, painting) == 0
+    assert layout_distance(flat, painting) == pytest.approx(1.0, abs=0.01)
+    assert layout_distance(painting.flip(-1), painting) > 1.5  # the same strokes, mirrored
+    assert layout_distance(shuffled_tiles(painting, torch.Generator().manual_seed(0)), painting) > 0.5
+    assert layout_distance(painting + 0.05 * torch.randn_like(painting), painting) < 0.1
+
+
 def test_eval_reports_both_baselines_and_the_goals(model):
     from engine import Engine
 
     report = Engine().evaluate("singan", model=str(model), samples=3)
-    for method in ("singan", "random_crops", "gpnn"):
-        assert report[f"{method}_sifid"] >= 0 and report[f"{method}_diversity"] >= 0
+    for method in ("singan", "random_crops", "gpnn", "shuffled_tiles"):
+        assert report[f"{method}_sifid"] >= 0 and report[f"{method}_diversity"] >= 0 and report[f"{method}_layout"] >= 0
     assert report["singan_diversity"] > 0 and report["random_crops_sifid"] > 0  # samples differ; crops are not the painting
     assert report["sifid_over_crops"] == pytest.approx(report["singan_sifid"] / report["random_crops_sifid"], rel=1e-2)
     assert isinstance(report["goal_diversity_above_gpnn"], bool)
