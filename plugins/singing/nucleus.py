@@ -1,0 +1,59 @@
+"""Where a sung vowel begins in the speech: the sound a note's onset lands on.
+
+eSpeak's vowel phoneme can begin with sound that is not yet the vowel: the aspiration of the
+consonant before it (eSpeak counts the release of tʰ, pʰ, tɕʰ in the vowel), and in Mandarin's
+rising finals (iɛ, iou, ua, uo, yɛ ...) the medial glide from i, u or ü. A singer puts both
+before the beat, with the consonants, and the vowel on it. So the sung vowel starts at the
+phoneme's first voiced frame after a consonant (not after h, nor at a word's start: a breathy
+or whispered start is already the vowel's sound) and, after a medial glide, at the middle of the glide's move into
+the main vowel: the fastest change of the spectral envelope in the phoneme's first half, which
+is where phoneticians put a glide-vowel boundary. What is cut off joins the syllable's onset.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .phonemes import Span, SyllableSound
+from .vocoder import FRAME_SECONDS, Analysis
+
+#: The most of a spoken vowel that may move to the onset: the rest is the vowel the note holds.
+MOST_MOVED = 0.5
+#: What may come before a vowel whose unvoiced start is the vowel itself: nothing, or h.
+BREATHY_STARTS = frozenset({"", "h", "ɦ"})
+#: Seconds after voicing starts before the glide's own move is looked for.
+GLIDE_FROM = 0.015
+
+
+def sung_nucleus(sound: SyllableSound, analysis: Analysis, rate: int) -> SyllableSound:
+    """``sound`` with its vowel starting where the sung vowel does (see the module doc)."""
+    if sound.held or sound.vowel.length <= 0:
+        return sound
+    start = vowel_start(analysis, sound.vowel, rate, sound.glide, sound.before not in BREATHY_STARTS)
+    if start <= sound.vowel.start:
+        return sound
+    onset = Span(sound.onset.start if sound.onset.length else sound.vowel.start, start)
+    return SyllableSound(onset, Span(start, sound.vowel.end), sound.tail, sound.held, sound.glide)
+
+
+def vowel_start(analysis: Analysis, vowel: Span, rate: int, glide: bool, released: bool) -> int:
+    """The sample of ``vowel`` (a span of the analysed speech) where the sung vowel begins."""
+    frame = rate * FRAME_SECONDS
+    first = int(np.ceil(vowel.start / frame))
+    last = min(len(analysis.f0), int(vowel.end // frame))
+    latest = vowel.start + int(MOST_MOVED * vowel.length)
+    if last - first < 2:
+        return vowel.start
+    voiced = np.flatnonzero(analysis.f0[first:last] > 0)
+    begin = first + (int(voiced[0]) if len(voiced) and released else 0)
+    start = max(vowel.start, int(round(begin * frame)))
+    if glide:
+        # past the consonant's own transition into the glide (GLIDE_FROM), up to the phoneme's middle
+        begin = max(begin + int(round(GLIDE_FROM / FRAME_SECONDS)), 1)
+        end = min(first + (last - first) // 2, len(analysis.f0) - 1)
+        if end - begin >= 3:
+            spectrum = np.log(analysis.envelope[begin - 1: end + 1])
+            change = np.sqrt(((spectrum[2:] - spectrum[:-2]) ** 2).mean(axis=1))  # centred, frames begin..end-1
+            smooth = np.convolve(change, np.ones(3) / 3, mode="same")
+            start = int(round((begin + int(np.argmax(smooth))) * frame))
+    return min(start, latest)
