@@ -5,9 +5,10 @@ consonant before it (eSpeak counts the release of tʰ, pʰ, tɕʰ in the vowel),
 rising finals (iɛ, iou, ua, uo, yɛ ...) the medial glide from i, u or ü. A singer puts both
 before the beat, with the consonants, and the vowel on it. So the sung vowel starts at the
 phoneme's first voiced frame after a consonant (not after h, nor at a word's start: a breathy
-or whispered start is already the vowel's sound) and, after a medial glide, at the middle of the glide's move into
-the main vowel: the fastest change of the spectral envelope in the phoneme's first half, which
-is where phoneticians put a glide-vowel boundary. What is cut off joins the syllable's onset.
+or whispered start is already the vowel's sound) and, after a medial glide, half-way through
+the glide's move into the main vowel: where the spectral envelope has gone half as far from
+the glide's sound as it ever goes in the phoneme, the middle of the transition, which is where
+phoneticians put a glide-vowel boundary. What is cut off joins the syllable's onset.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .vocoder import FRAME_SECONDS, Analysis
 MOST_MOVED = 0.5
 #: What may come before a vowel whose unvoiced start is the vowel itself: nothing, or h.
 BREATHY_STARTS = frozenset({"", "h", "ɦ"})
-#: Seconds after voicing starts before the glide's own move is looked for.
+#: Seconds after voicing starts where the glide's own sound is taken (past the consonant's transition).
 GLIDE_FROM = 0.015
 
 
@@ -47,13 +48,10 @@ def vowel_start(analysis: Analysis, vowel: Span, rate: int, glide: bool, release
     voiced = np.flatnonzero(analysis.f0[first:last] > 0)
     begin = first + (int(voiced[0]) if len(voiced) and released else 0)
     start = max(vowel.start, int(round(begin * frame)))
-    if glide:
-        # past the consonant's own transition into the glide (GLIDE_FROM), up to the phoneme's middle
-        begin = max(begin + int(round(GLIDE_FROM / FRAME_SECONDS)), 1)
-        end = min(first + (last - first) // 2, len(analysis.f0) - 1)
-        if end - begin >= 3:
-            spectrum = np.log(analysis.envelope[begin - 1: end + 1])
-            change = np.sqrt(((spectrum[2:] - spectrum[:-2]) ** 2).mean(axis=1))  # centred, frames begin..end-1
-            smooth = np.convolve(change, np.ones(3) / 3, mode="same")
-            start = int(round((begin + int(np.argmax(smooth))) * frame))
+    if glide:  # half-way from the glide's sound (GLIDE_FROM after voicing) to the farthest the vowel goes
+        reference = begin + int(round(GLIDE_FROM / FRAME_SECONDS))
+        if last - reference >= 3:
+            spectrum = np.log(analysis.envelope[reference:last])
+            distance = np.convolve(np.sqrt(((spectrum - spectrum[0]) ** 2).mean(axis=1)), np.ones(3) / 3, mode="same")
+            start = int(round((reference + int(np.argmax(distance >= 0.5 * distance.max()))) * frame))
     return min(start, latest)
