@@ -5,10 +5,13 @@ consonant before it (eSpeak counts the release of tʰ, pʰ, tɕʰ in the vowel),
 rising finals (iɛ, iou, ua, uo, yɛ ...) the medial glide from i, u or ü. A singer puts both
 before the beat, with the consonants, and the vowel on it. So the sung vowel starts at the
 phoneme's first voiced frame after a consonant (not after h, nor at a word's start: a breathy
-or whispered start is already the vowel's sound) and, after a medial glide, half-way through
-the glide's move into the main vowel: where the spectral envelope has gone half as far from
-the glide's sound as it ever goes in the phoneme, the middle of the transition, which is where
-phoneticians put a glide-vowel boundary. What is cut off joins the syllable's onset.
+or whispered start is already the vowel's sound) and, after a medial glide, where the glide
+has arrived at the main vowel: where the spectral envelope has gone 80 % of the way from the
+glide's sound to the farthest it goes in the phoneme. (The middle of the move, where
+phoneticians put a glide-vowel boundary, was tried first: benchmarks/voice.py's onset ruler
+then read 流 liu's vowel 35-55 ms late or early, as it does on eSpeak's unsung speech; with
+the glide done before the beat it reads the vowel on it, in the speech too.) What is cut off
+joins the syllable's onset.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from .vocoder import FRAME_SECONDS, Analysis
 MOST_MOVED = 0.5
 #: What may come before a vowel whose unvoiced start is the vowel itself: nothing, or h.
 BREATHY_STARTS = frozenset({"", "h", "ɦ"})
+#: Share of its move into the main vowel after which a medial glide is done (the vowel reached).
+GLIDE_DONE = 0.8
 #: Seconds after voicing starts where the glide's own sound is taken (past the consonant's transition).
 GLIDE_FROM = 0.015
 
@@ -48,10 +53,10 @@ def vowel_start(analysis: Analysis, vowel: Span, rate: int, glide: bool, release
     voiced = np.flatnonzero(analysis.f0[first:last] > 0)
     begin = first + (int(voiced[0]) if len(voiced) and released else 0)
     start = max(vowel.start, int(round(begin * frame)))
-    if glide:  # half-way from the glide's sound (GLIDE_FROM after voicing) to the farthest the vowel goes
+    if glide:  # GLIDE_DONE of the way from the glide's sound (GLIDE_FROM after voicing) to the farthest it goes
         reference = begin + int(round(GLIDE_FROM / FRAME_SECONDS))
         if last - reference >= 3:
             spectrum = np.log(analysis.envelope[reference:last])
             distance = np.convolve(np.sqrt(((spectrum - spectrum[0]) ** 2).mean(axis=1)), np.ones(3) / 3, mode="same")
-            start = int(round((reference + int(np.argmax(distance >= 0.5 * distance.max()))) * frame))
+            start = int(round((reference + int(np.argmax(distance >= GLIDE_DONE * distance.max()))) * frame))
     return min(start, latest)
