@@ -74,6 +74,17 @@ def test_vowels_start_on_the_note_and_consonants_before_it():
     assert vowels[1].end == pytest.approx(2.5)  # the last vowel holds to the end of its note
 
 
+def test_a_vowel_sung_straight_after_another_is_reattacked():
+    the, e1 = phones(("ð", 50), ("ɪ", 60))
+    eve, e2 = phones(("ˈiː", 120), ("v", 60))
+    shift = e1[-1]
+    sounds = split_word(the, e1, 1) + split_word([Phone(p.symbol, p.start + shift, 0) for p in eve], [e + shift for e in e2], 1)
+    legato = [s for s in place_phrase([Group(1.0, 1.5, sounds[0]), Group(1.5, 2.5, sounds[1])], RATE) if s.vowel]
+    assert [v.reattacked for v in legato] == [False, True]  # "the | eve": no consonant between the vowels
+    apart = [s for s in place_phrase([Group(1.0, 1.4, sounds[0]), Group(1.5, 2.5, sounds[1])], RATE) if s.vowel]
+    assert not any(v.reattacked for v in apart)  # after a rest there is nothing to mark
+
+
 def test_fast_notes_shorten_consonants_so_the_vowel_keeps_half_the_note():
     word, ends = phones(("s", 200), ("ˈɪ", 60), ("ŋ", 150))
     (sound,) = split_word(word, ends, 1)
@@ -250,6 +261,16 @@ def test_vowels_begin_on_their_notes_and_rests_are_silent():
     samples = vocal.samples
     rest = samples[int(1.03 * RATE): int(1.15 * RATE)]  # after "two" has faded, before the t of "tea"
     assert np.abs(rest).max() < 1e-3 * np.abs(samples).max()
+
+
+@needs_extra
+def test_a_reattacked_vowel_dips_in_level_before_its_onset():
+    score = song([(0.3, "the"), (0.8, "eve")], [(67, 0.3, 0.8), (67, 0.8, 1.6)])
+    vocal = sing(score, rate=RATE)
+    assert vocal is not None
+    level = [np.sqrt(np.mean(vocal.samples[int(a * RATE): int(b * RATE)] ** 2)) for a, b in
+             ((0.6, 0.75), (0.785, 0.8), (0.85, 1.0))]
+    assert level[1] < 0.5 * min(level[0], level[2])  # a soft glottal onset marks "eve" on its beat
 
 
 @needs_extra

@@ -52,7 +52,7 @@ def vowel_start(analysis: Analysis, vowel: Span, rate: int, glide: bool, release
         return vowel.start
     voiced = np.flatnonzero(analysis.f0[first:last] > 0)
     begin = first + (int(voiced[0]) if len(voiced) and released else 0)
-    start = max(vowel.start, int(round(begin * frame)))
+    start = vowel.start if begin == first else int(round(begin * frame))  # voiced from its first frame: unmoved
     if glide:  # GLIDE_DONE of the way from the glide's sound (GLIDE_FROM after voicing) to the farthest it goes
         reference = begin + int(round(GLIDE_FROM / FRAME_SECONDS))
         if last - reference >= 3:
