@@ -279,7 +279,7 @@ def click_ratio(vocal: np.ndarray, rate: int, joins: list[float]) -> float:
     return float(jumps[near].max() / jumps[~near].max())
 
 
-def measure(eng: Engine, name: str, song: Score, repeats: int) -> dict[str, float]:
+def measure(eng: Engine, name: str, song: Score, repeats: int, singer: str = "auto") -> dict[str, float]:
     import pyloudnorm
 
     from plugins.singing import sing
@@ -290,7 +290,7 @@ def measure(eng: Engine, name: str, song: Score, repeats: int) -> dict[str, floa
     seconds = []
     for _ in range(repeats):
         started, cpu = time.perf_counter(), time.process_time()
-        vocal = sing(song, rate=rate)
+        vocal = sing(song, singer, rate=rate)
         seconds.append((time.perf_counter() - started, time.process_time() - cpu))
     assert vocal is not None
     duration = song.duration
@@ -308,9 +308,10 @@ def measure(eng: Engine, name: str, song: Score, repeats: int) -> dict[str, floa
     render_times = {}
     for vocals in ("instrument", "sing"):
         started = time.perf_counter()
-        final = synthesize(song, rate=rate, vocals=vocals)
+        final = synthesize(song, rate=rate, vocals=vocals, singer=singer)
         render_times[vocals] = time.perf_counter() - started
-    stems = {v: synthesize(song, rate=rate, vocals=v, normalize=False, gain_db=-12.0).samples for v in ("sing", "off")}
+    stems = {v: synthesize(song, rate=rate, vocals=v, singer=singer, normalize=False, gain_db=-12.0).samples
+             for v in ("sing", "off")}
     length = min(len(stems["sing"]), len(stems["off"]))
     meter = pyloudnorm.Meter(rate)
     vocal_lufs = meter.integrated_loudness(stems["sing"][:length] - stems["off"][:length])
@@ -338,12 +339,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--singer", default="auto", help="auto (the higher voice for these songs), higher or lower")
     args = parser.parse_args()
     eng = Engine()
     songs = {"english": make_song(eng, ENGLISH, "en", args.seed), "jueju": make_song(eng, JUEJU, "zh", args.seed)}
     print(f"targets: {TARGETS}")
     for name, song in songs.items():
-        result = measure(eng, name, song, args.repeats)
+        result = measure(eng, name, song, args.repeats, args.singer)
         print(f"{name}: " + ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in result.items()))
 
 
