@@ -23,7 +23,7 @@ process. Each measure reads the audio, not the singer's own plan:
 - clicks: the synth tests' measure: the largest sample step within 1 ms of a syllable join is
   at most 1.05 times the largest step elsewhere in the vocal.
 
-    MUSE_THREADS=1 nice python benchmarks/voice.py [--repeats 2]
+    MUSE_THREADS=1 nice python benchmarks/voice.py [--repeats 2] [--singer lower]
 
 Needs ``pip install 'muse-engine[sing]' pyloudnorm``.
 """

@@ -14,7 +14,7 @@ songs, and asks two things:
   on/offset (the tracker's window straddles noise and pulses), in a note's first 30 ms, or
   elsewhere? And how far is the plan itself from the notes (portamento, vibrato)?
 
-    MUSE_THREADS=1 nice python benchmarks/voice_pitch_misses.py
+    MUSE_THREADS=1 nice python benchmarks/voice_pitch_misses.py [--singer lower]
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def known_f0(found: dict[str, Any]) -> dict[str, float]:
             "within 50 cents of the note %": 100.0 * float(np.mean(~off_note))}
 
 
-def breakdown(eng: Engine, lines: list[str], language: str) -> None:
+def breakdown(eng: Engine, lines: list[str], language: str, singer: str = "auto") -> None:
     import plugins.singing.vocoder as vocoder
     from plugins.singing import sing
 
@@ -78,7 +78,7 @@ def breakdown(eng: Engine, lines: list[str], language: str) -> None:
     original = vocoder.load_world
     vocoder.load_world = lambda: recorder
     try:
-        vocal = sing(make_song(eng, lines, language, 7), rate=44100)
+        vocal = sing(make_song(eng, lines, language, 7), singer, rate=44100)
     finally:
         vocoder.load_world = original
     assert vocal is not None
@@ -119,9 +119,14 @@ def breakdown(eng: Engine, lines: list[str], language: str) -> None:
 
 
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--singer", default="auto", help="auto (the higher voice for these songs), higher or lower")
+    args = parser.parse_args()
     eng = Engine()
     for lines, language in ((ENGLISH, "en"), (JUEJU, "zh")):
-        breakdown(eng, lines, language)
+        breakdown(eng, lines, language, args.singer)
 
 
 if __name__ == "__main__":
