@@ -12,7 +12,8 @@ songs, and asks two things:
 - Of the frames the current ruler counts more than 50 cents off the note in the real render:
   were they planned unvoiced (consonant noise taken for pitch), next to a planned voicing
   on/offset (the tracker's window straddles noise and pulses), in a note's first 30 ms, or
-  elsewhere? And how far is the plan itself from the notes (portamento, vibrato)?
+  elsewhere; in a sung vowel or in a consonant? And how far is the plan itself from the notes
+  (portamento, vibrato)?
 
     MUSE_THREADS=1 nice python benchmarks/voice_pitch_misses.py [--singer lower]
 """
@@ -20,6 +21,7 @@ songs, and asks two things:
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 import numpy as np
 
@@ -70,17 +72,23 @@ def known_f0(found: dict[str, Any]) -> dict[str, float]:
 
 
 def breakdown(eng: Engine, lines: list[str], language: str, singer: str = "auto") -> None:
+    import plugins.singing.singer as singing
     import plugins.singing.vocoder as vocoder
     from plugins.singing import sing
 
     world = vocoder.load_world()
     recorder = RecordingWorld(world)
-    original = vocoder.load_world
-    vocoder.load_world = lambda: recorder
-    try:
+    vowels: list[tuple[float, float]] = []
+
+    def recording_synthesize(placed: Any, *args: Any) -> np.ndarray:
+        vowels.extend((s.start, s.end) for _, segments in placed for s in segments if s.vowel)
+        samples: np.ndarray = vocoder.synthesize(placed, *args)
+        return samples
+
+    # the vocoder loads WORLD through load_world; the singer holds its own name for synthesize
+    with mock.patch.object(vocoder, "load_world", lambda: recorder), \
+            mock.patch.object(singing, "synthesize", recording_synthesize):
         vocal = sing(make_song(eng, lines, language, 7), singer, rate=44100)
-    finally:
-        vocoder.load_world = original
     assert vocal is not None
     plan, envelope, aperiodicity, rate, frame_ms = recorder.inputs
     voiced = plan > 0
@@ -109,7 +117,13 @@ def breakdown(eng: Engine, lines: list[str], language: str, singer: str = "auto"
         at_edge = ~unvoiced & (to_edge <= EDGE_FRAMES)
         early = ~unvoiced & ~at_edge & (found["age"] < 0.03)
         rest = ~unvoiced & ~at_edge & ~early
+        frame_seconds = found["frame"] * frame_ms / 1000.0
+        in_vowel = np.zeros(len(missed), dtype=bool)
+        for start, end in vowels:
+            in_vowel |= (frame_seconds >= start) & (frame_seconds < end)
         result |= {"missed frames": int(missed.sum()), "of frames": len(missed),
+                   "missed in vowels": int((missed & in_vowel).sum()), "of vowel frames": int(in_vowel.sum()),
+                   "missed in consonants": int((missed & ~in_vowel).sum()), "of consonant frames": int((~in_vowel).sum()),
                    "missed, planned unvoiced": int((missed & unvoiced).sum()),
                    "missed, within 15 ms of a voicing edge": int((missed & at_edge).sum()),
                    "missed, a note's first 30 ms": int((missed & early).sum()),
