@@ -12,9 +12,11 @@ import pytest
 from engine import Lyric, Note, Score, Track
 from plugins.singing import INSTALL_HINT, SingingUnavailable, missing_dependency, sing
 from plugins.singing.espeak import Phone
-from plugins.singing.lyrics import read_lyrics, sung_track
-from plugins.singing.phonemes import split_word
-from plugins.singing.pitch import GLIDE_AFTER_ONSET, VIBRATO_CENTS, SingerRange, octave_shift, pitch_curve
+from plugins.singing.lyrics import espeak_spelling, read_lyrics, sung_track
+from plugins.singing.nucleus import MOST_MOVED, sung_nucleus
+from plugins.singing.phonemes import Span, SyllableSound, split_word
+from plugins.singing.vocoder import FRAME_SECONDS, Analysis
+from plugins.singing.pitch import PORTAMENTO, VIBRATO_CENTS, SingerRange, octave_shift, pitch_curve
 from plugins.singing.timing import Group, place_phrase, source_time
 
 RATE = 22050
@@ -72,6 +74,17 @@ def test_vowels_start_on_the_note_and_consonants_before_it():
     assert vowels[1].end == pytest.approx(2.5)  # the last vowel holds to the end of its note
 
 
+def test_a_vowel_sung_straight_after_another_is_reattacked():
+    the, e1 = phones(("ð", 50), ("ɪ", 60))
+    eve, e2 = phones(("ˈiː", 120), ("v", 60))
+    shift = e1[-1]
+    sounds = split_word(the, e1, 1) + split_word([Phone(p.symbol, p.start + shift, 0) for p in eve], [e + shift for e in e2], 1)
+    legato = [s for s in place_phrase([Group(1.0, 1.5, sounds[0]), Group(1.5, 2.5, sounds[1])], RATE) if s.vowel]
+    assert [v.reattacked for v in legato] == [False, True]  # "the | eve": no consonant between the vowels
+    apart = [s for s in place_phrase([Group(1.0, 1.4, sounds[0]), Group(1.5, 2.5, sounds[1])], RATE) if s.vowel]
+    assert not any(v.reattacked for v in apart)  # after a rest there is nothing to mark
+
+
 def test_fast_notes_shorten_consonants_so_the_vowel_keeps_half_the_note():
     word, ends = phones(("s", 200), ("ˈɪ", 60), ("ŋ", 150))
     (sound,) = split_word(word, ends, 1)
@@ -97,8 +110,10 @@ def test_the_pitch_curve_follows_the_notes_with_short_glides_and_gentle_vibrato(
     times = np.arange(0.0, 1.7, 0.005)
     curve = pitch_curve(notes, times)
     assert np.allclose(curve[(times > 0.05) & (times < 0.25)], 60.0)
-    settled = (times >= 0.3 + GLIDE_AFTER_ONSET) & (times < 0.5)
-    assert np.allclose(curve[settled], 64.0)  # arrived on the new note right after its onset
+    settled = (times >= 0.3) & (times < 0.5)
+    assert np.allclose(curve[settled], 64.0)  # on the new note from its onset, where its vowel starts
+    gliding = (times >= 0.3 - PORTAMENTO + 0.004) & (times < 0.3)
+    assert np.all((curve[gliding] > 60.0) & (curve[gliding] < 64.0))  # the slide is in the consonant before it
     held = (times > 0.8) & (times < 1.45)  # before the glide into the last note
     assert np.abs(curve[held] - 64.0).max() == pytest.approx(VIBRATO_CENTS / 100, abs=0.01)  # vibrato on the long note
     assert np.allclose(curve[(times > 1.52) & (times < 1.7)], 62.0)  # none on the short one
@@ -127,6 +142,53 @@ def test_chinese_lyrics_are_sung_from_pinyin_read_in_context():
     lyrics = read_lyrics(score)
     assert lyrics is not None and lyrics.language == "zh"
     assert [w.tokens for w in lyrics.words] == [["chang2"], ["jiang1"]]
+
+
+def test_pinyin_finals_espeak_cannot_read_are_respelt():
+    assert [espeak_spelling(r) for r in ("qiong2", "jiong3", "xiong1", "wong4", "m2", "hng5")] == \
+        ["qong2", "jong3", "xong1", "weng4", "mu2", "heng5"]
+    assert [espeak_spelling(r) for r in ("ming2", "yong3", "liang2", "ba4")] == ["ming2", "yong3", "liang2", "ba4"]
+
+
+def test_rising_finals_and_the_consonant_before_the_vowel_are_marked():
+    qian, ends = phones(("tɕh", 100), ("ˈiɛ", 150), ("n", 90))
+    (sound,) = split_word(qian, ends, 1)
+    assert sound.glide and sound.before == "tɕh"
+    hai, ends = phones(("ˈai", 180),)
+    (sound,) = split_word(hai, ends, 1)
+    assert not sound.glide and sound.before == ""  # ai falls: its nucleus comes first
+
+
+def analysis_of(voiced: list[bool], spectra: list[float]) -> Analysis:
+    """A WORLD analysis of 5 ms frames: F0 where ``voiced``, a flat envelope at each ``spectra`` level."""
+    f0 = np.array([200.0 if v else 0.0 for v in voiced])
+    envelope = np.array([[level] * 8 for level in spectra])
+    return Analysis(f0, envelope, np.zeros_like(envelope))
+
+
+def frames(count: int) -> int:
+    return int(round(count * FRAME_SECONDS * RATE))
+
+
+def test_the_sung_vowel_starts_at_its_voicing_after_a_consonant_but_not_after_h():
+    analysis = analysis_of([False] * 24 + [True] * 36, [1.0] * 60)  # 20 frames of consonant, 4 of aspiration
+    aspirated = SyllableSound(Span(0, frames(20)), Span(frames(20), frames(60)), Span(frames(60), frames(60)), before="tʰ")
+    sung = sung_nucleus(aspirated, analysis, RATE)
+    assert sung.vowel == Span(frames(24), frames(60)) and sung.onset == Span(0, frames(24))  # aspiration before the beat
+    breathy = SyllableSound(aspirated.onset, aspirated.vowel, aspirated.tail, before="h")
+    assert sung_nucleus(breathy, analysis, RATE) == breathy  # a whispered start is the vowel already
+
+
+def test_a_medial_glide_goes_before_the_beat_and_the_main_vowel_on_it():
+    levels = [1.0] * 20 + [1.0] * 10 + list(np.geomspace(1.0, 100.0, 6)) + [100.0] * 44  # i ... glide ... ɛ
+    analysis = analysis_of([False] * 20 + [True] * 60, levels)
+    qian = SyllableSound(Span(0, frames(20)), Span(frames(20), frames(80)), Span(frames(80), frames(80)),
+                         glide=True, before="tɕh")
+    sung = sung_nucleus(qian, analysis, RATE)
+    assert frames(33) <= sung.vowel.start <= frames(36)  # the glide has (nearly) arrived at the main vowel
+    assert sung.onset.end == sung.vowel.start and sung.vowel.end == qian.vowel.end
+    whispered = analysis_of([False] * 70 + [True] * 10, [1.0] * 80)  # voicing starts late in the vowel
+    assert sung_nucleus(qian, whispered, RATE).vowel.start == qian.vowel.start + int(MOST_MOVED * qian.vowel.length)
 
 
 # --- the missing extra ----------------------------------------------------------------------
@@ -199,6 +261,26 @@ def test_vowels_begin_on_their_notes_and_rests_are_silent():
     samples = vocal.samples
     rest = samples[int(1.03 * RATE): int(1.15 * RATE)]  # after "two" has faded, before the t of "tea"
     assert np.abs(rest).max() < 1e-3 * np.abs(samples).max()
+
+
+@needs_extra
+def test_a_reattacked_vowel_dips_in_level_before_its_onset():
+    score = song([(0.3, "the"), (0.8, "eve")], [(67, 0.3, 0.8), (67, 0.8, 1.6)])
+    vocal = sing(score, rate=RATE)
+    assert vocal is not None
+    level = [np.sqrt(np.mean(vocal.samples[int(a * RATE): int(b * RATE)] ** 2)) for a, b in
+             ((0.6, 0.75), (0.785, 0.8), (0.85, 1.0))]
+    assert level[1] < 0.5 * min(level[0], level[2])  # a soft glottal onset marks "eve" on its beat
+
+
+@needs_extra
+def test_espeak_speaks_every_respelt_final_in_mandarin():
+    from plugins.singing.espeak import ESpeak
+
+    engine = ESpeak()
+    for reading in ("qiong2", "jiong3", "xiong1", "wong4", "m2"):
+        speech = engine.speak([espeak_spelling(reading)], "cmn+f1", 200)
+        assert speech.phones and not any("(" in phone.symbol for phone in speech.phones), (reading, speech.phones)
 
 
 @needs_extra

@@ -163,7 +163,21 @@ def _pinyin(words: list[Word]) -> None:
         readings = [(lazy_pinyin(c, style=Style.TONE3, neutral_tone_with_five=True, errors="ignore") or [c])[0]
                     for c in characters]
     for word, reading in zip(words, readings):
-        word.tokens = [reading]
+        word.tokens = [espeak_spelling(reading)]
+
+
+#: Pinyin finals eSpeak NG's Mandarin voice does not know: it reads them as English, digits and
+#: all ("qiong2" became "k-ih-ung two"). Each is respelt as the nearest final it does know:
+#: j/q/x already give "iong" its palatal glide, so "ong" keeps the sound.
+_RESPELLINGS = ((re.compile(r"^([jqx])iong"), r"\1ong"), (re.compile(r"^wong"), "weng"),
+                (re.compile(r"^h?m(?=\d|$)"), "mu"), (re.compile(r"^hng"), "heng"))
+
+
+def espeak_spelling(reading: str) -> str:
+    """``reading`` (pinyin with its tone number) as eSpeak NG's Mandarin voice can speak it."""
+    for pattern, replacement in _RESPELLINGS:
+        reading = pattern.sub(replacement, reading)
+    return reading
 
 
 def _phrases(syllables: Sequence[SungSyllable], words: Sequence[Word]) -> list[list[int]]:

@@ -22,6 +22,9 @@ from .espeak import Phone
 #: IPA vowel letters (eSpeak writes diphthongs and r-coloured vowels as one phoneme: "aɪɚ").
 VOWEL_LETTERS = frozenset("aeiouyæɐɑɒɔəɘɚɛɜɝɞɤɨɪɯɵøœɶʉʊʌʏᵻ")
 STRESS_MARKS = "ˈˌ"
+#: Mandarin's rising finals as eSpeak NG writes them (one phoneme): a medial glide (i, u, ü)
+#: into the main vowel. The glide is sung before the beat, the main vowel on it (see .nucleus).
+RISING_FINALS = frozenset({"io", "iou", "iɑ", "iɛ", "ua", "uai", "uei", "uo", "uə", "yæ", "yə", "yɛ"})
 
 
 def is_vowel(symbol: str) -> bool:
@@ -45,12 +48,16 @@ class Span:
 @dataclass(frozen=True)
 class SyllableSound:
     """Where one sung syllable's parts lie in the speech. ``held`` syllables have no sound of
-    their own: the previous vowel goes on (``vowel`` is then that vowel)."""
+    their own: the previous vowel goes on (``vowel`` is then that vowel). ``glide``: the vowel
+    phoneme begins with a medial glide (a rising final), which :mod:`.nucleus` moves before the beat;
+    ``before``: the consonant just before the vowel ("" when the syllable starts on it)."""
 
     onset: Span
     vowel: Span
     tail: Span
     held: bool = False
+    glide: bool = False
+    before: str = ""
 
 
 def split_word(phones: Sequence[Phone], ends: Sequence[int], syllables: int) -> list[SyllableSound]:
@@ -68,7 +75,9 @@ def split_word(phones: Sequence[Phone], ends: Sequence[int], syllables: int) -> 
         vowel = Span(phones[nucleus].start, ends[nucleus])
         last = index == len(own) - 1
         tail_end = ends[-1] if last else vowel.end
-        sounds.append(SyllableSound(onset, vowel, Span(vowel.end, tail_end)))
+        glide = phones[nucleus].symbol.lstrip(STRESS_MARKS) in RISING_FINALS
+        before = phones[nucleus - 1].symbol if first < nucleus else ""
+        sounds.append(SyllableSound(onset, vowel, Span(vowel.end, tail_end), glide=glide, before=before))
     if len(sounds) < syllables:  # no vowel left for the rest: they hold the last one, which
         last = sounds[-1]        # hands the word's tail to the last of them
         sounds[-1] = SyllableSound(last.onset, last.vowel, _empty(last.vowel.end))

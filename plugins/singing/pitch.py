@@ -1,7 +1,9 @@
 """The sung pitch: the melody moved by octaves into the voice's range, as a smooth F0 curve.
 
 The curve holds each note's pitch, glides into the next note over a short portamento that
-ends on its onset (a singer arrives on the beat, a little from below or above), and adds a
+ends on its onset, where the vowel starts: the glide falls in the consonant before the vowel
+(voiced, it carries the slide; unvoiced, it hides it), and the vowel is on pitch from its first
+frame, as a singer changes pitch in the consonant. It adds a
 gentle vibrato to held notes only, fading in after the note has settled, as trained singers do.
 The glide is short on purpose: long slides smear the melody (and count against the pitch
 measure in benchmarks/voice.py).
@@ -16,9 +18,8 @@ import numpy as np
 
 from engine import Note
 
-#: Seconds of the glide between two sung notes; it ends a little after the new note's onset.
+#: Seconds of the glide between two sung notes; it ends on the new note's onset.
 PORTAMENTO = 0.02
-GLIDE_AFTER_ONSET = 0.008
 VIBRATO_HZ = 5.5
 VIBRATO_CENTS = 22.0
 #: Notes at least this long get vibrato, starting this long after the onset, fading in.
@@ -65,7 +66,7 @@ def pitch_curve(notes: Sequence[Note], times: np.ndarray) -> np.ndarray:
         step = pitches[k] - pitches[k - 1]
         if step == 0.0 or ordered[k].start - ordered[k - 1].end > 0.15:
             continue
-        end = ordered[k].start + GLIDE_AFTER_ONSET
+        end = ordered[k].start
         begin = max(end - PORTAMENTO, ordered[k - 1].start)
         inside = (times >= begin) & (times < end)
         if inside.any():

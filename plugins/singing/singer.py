@@ -17,6 +17,7 @@ from engine.theory import midi_to_hz
 
 from .espeak import ESpeak, Speech
 from .lyrics import Lyrics, read_lyrics
+from .nucleus import sung_nucleus
 from .phonemes import SyllableSound, split_word
 from .pitch import SingerRange, octave_shift, pitch_curve
 from .timing import Segment, group_syllables, place_phrase
@@ -85,10 +86,12 @@ def sing(score: Score, voice: str = "auto", rate: int = 44100) -> Vocal | None:
             continue
         speech, by_syllable = sounds
         speech_rate = speech.rate
+        analysis = analyse(speech.samples, speech.rate)
         sung = sorted(by_syllable)
-        groups = group_syllables([lyrics.syllables[k] for k in sung], [by_syllable[k] for k in sung])
+        groups = group_syllables([lyrics.syllables[k] for k in sung],
+                                 [sung_nucleus(by_syllable[k], analysis, speech.rate) for k in sung])
         segments = place_phrase(groups, speech.rate)
-        placed.append((analyse(speech.samples, speech.rate), segments))
+        placed.append((analysis, segments))
     notes = [Note(n.pitch + shift, n.start, n.end, n.velocity) for s in lyrics.syllables for n in s.notes]
     frames = int(np.ceil((max(n.end for n in notes) + TAIL_SECONDS) / FRAME_SECONDS))
     curve = pitch_curve(notes, np.arange(frames) * FRAME_SECONDS)

@@ -26,13 +26,16 @@ LEAD_IN = 0.3
 @dataclass(frozen=True)
 class Segment:
     """Output seconds ``start``..``end`` sing spoken seconds ``source_start``..``source_end``:
-    linearly (consonants) or, for a ``vowel``, held and stretched (see :func:`source_time`)."""
+    linearly (consonants) or, for a ``vowel``, held and stretched (see :func:`source_time`).
+    A vowel that follows the last one with no consonant between is ``reattacked``: the singer
+    marks the new syllable with a brief dip in level (see the vocoder)."""
 
     start: float
     end: float
     source_start: float
     source_end: float
     vowel: bool = False
+    reattacked: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,9 @@ def place_phrase(groups: Sequence[Group], rate: int) -> list[Segment]:
         if onset > 0:
             segments.append(_linear(group.start - onset, group.start, sound.onset, seconds))
         vowel_end = limit - tail - (next_onset * squeeze if legato else 0.0)
-        segments.append(Segment(group.start, vowel_end, sound.vowel.start * seconds, sound.vowel.end * seconds, True))
+        reattacked = bool(segments) and segments[-1].vowel and segments[-1].end >= group.start - 1e-9
+        segments.append(Segment(group.start, vowel_end, sound.vowel.start * seconds, sound.vowel.end * seconds, True,
+                                reattacked))
         if tail > 0:
             segments.append(_linear(vowel_end, vowel_end + tail, sound.tail, seconds))
         if following is not None:

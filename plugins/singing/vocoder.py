@@ -27,6 +27,10 @@ EDGE_FRAMES = 3
 #: Chosen by benchmarks/voice.py's pitch ruler: a steadier voice is also one a tracker follows.
 VOWEL_BREATH = 0.1
 CONSONANT_BREATH = 0.5
+#: A reattacked vowel (one sung straight after another, no consonant between): the level dips
+#: by REATTACK_DB over the REATTACK seconds before its onset and is back by its second frame,
+#: as a singer marks a new syllable with a soft glottal onset instead of sliding into it.
+REATTACK, REATTACK_DB = 0.025, 15.0
 #: Seconds over which a vowel's breath goes from spoken to sung: its analysis frames overlap the
 #: consonant before it, whose noise made periodic would be a click.
 VOWEL_SETTLE = 0.03
@@ -94,6 +98,8 @@ def synthesize(placed: Sequence[tuple[Analysis, Sequence[Segment]]], pitch_hz: n
                 aperiodicity[first:last] *= CONSONANT_BREATH
             f0[first:last] = np.where(voiced, pitch_hz[first:last], 0.0)
             sounding[first:last] = True
+            if segment.reattacked:
+                _dip(envelope, first)
         _fade_edges(envelope, sounding)
     return world.synthesize(f0, envelope, aperiodicity, rate, FRAME_SECONDS * 1000.0).astype(np.float32)
 
@@ -109,6 +115,14 @@ def _matching_weight(fraction: np.ndarray, voiced_below: np.ndarray, voiced_abov
     weight[~voiced & voiced_below & ~voiced_above] = 1.0
     weight[~voiced & ~voiced_below & voiced_above] = 0.0
     return weight[:, None]
+
+
+def _dip(envelope: np.ndarray, onset: int) -> None:
+    """The level dip before a reattacked vowel's ``onset`` frame (see REATTACK)."""
+    before = min(onset, int(round(REATTACK / FRAME_SECONDS)))
+    floor = 10.0 ** (-REATTACK_DB / 10.0)  # the envelope is a power spectrum
+    envelope[onset - before:onset] *= np.geomspace(1.0, floor, before + 1)[1:, None]
+    envelope[onset:onset + 1] *= np.sqrt(floor)
 
 
 def _fade_edges(envelope: np.ndarray, sounding: np.ndarray) -> None:
