@@ -144,6 +144,23 @@ def test_abc_loader_when_music21_is_installed(tmp_path):
     assert tunes[1].pitches[8] == 74  # the chord [Bd] keeps its top note; the "G" symbol is not a note
 
 
+def test_a_header_line_that_wrapped_no_longer_loses_the_tune(tmp_path):
+    from plugins.melody.data import join_wrapped_header
+
+    wrapped = "X:7\nT:Wrapped Reel\nN:Other sources show this tune in Am.\nI prefer Am.\nM:C\nL:1/8\nK:D\nABcd efge|\n"
+    joined = join_wrapped_header(wrapped)
+    assert "N:Other sources show this tune in Am. I prefer Am.\nM:C" in joined and joined.endswith("K:D\nABcd efge|\n")
+    body_only = "X:8\nT:No Key\nABcd efge|\n"  # no K: line: nothing to tell header from body, left alone
+    assert join_wrapped_header(body_only) == body_only
+    pytest.importorskip("music21")
+    from plugins.melody.corpora import load_corpus
+
+    abc = tmp_path / "wrapped.abc"
+    abc.write_text(wrapped.replace("ABcd efge|", "ABcd efge|fedc BAGF|EDCB, A,2A2|d8|") + "\n")
+    corpus = load_corpus(abc)
+    assert len(corpus.tunes) == 1 and not corpus.skipped and str(corpus.tunes[0].meter) == "4/4"
+
+
 # -- baselines and metrics --------------------------------------------------------------------------
 def test_ngram_distributions_sum_to_one():
     from plugins.melody.ngram import KneserNey

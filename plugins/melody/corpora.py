@@ -32,7 +32,7 @@ from .events import Meter, Tune
 MUSIC21_PREFIX = "music21:"
 MANIFEST_SUFFIX = ".sources"
 #: Bump when read_abc changes what it makes of a file, so stale cached tunes are never read.
-READER_VERSION = 2
+READER_VERSION = 3
 
 
 @dataclass
