@@ -359,18 +359,51 @@ def test_habits_follow_the_corpus_and_survive_the_checkpoint(tmp_path):
     from plugins.melody.events import Meter, Tune
     from plugins.melody.habits import Habits
 
-    def tune(name, pickup, bars):
-        return Tune(name, [62] * (bars * 4), [12] * (bars * 4), Meter(4, 4), Key(2, "major"), pickup)
+    def tune(name, pickup, bars, meter=Meter(4, 4), new_parts=False):
+        pitches = [60 + (bar if new_parts else bar % 8) for bar in range(bars) for _ in range(4)]
+        return Tune(name, pitches, [meter.bar_units // 4] * (bars * 4), meter, Key(2, "major"), pickup)
 
-    habits = Habits.of([tune("a", 0, 32), tune("b", 6, 32), tune("c", 6, 32), tune("d", 12, 32)])
+    habits = Habits.of([tune("a", 0, 32), tune("b", 6, 32), tune("c", 6, 32), tune("d", 12, 32, new_parts=True),
+                        *(tune(f"w{i}", 0, 16, Meter(3, 4)) for i in range(3))])
     assert habits.pickups["4/4"] == {0: 1, 6: 2, 12: 1} and habits.pickup_rate(Meter(4, 4)) == 0.75
     assert [habits.draw_pickup(Meter(4, 4), u) for u in (0.1, 0.3, 0.6, 0.9)] == [0, 6, 6, 12]
-    assert habits.draw_pickup(Meter(3, 4), 0.5) == 0  # a meter the corpus never had: no pickup
-    assert habits.form_for(Meter(4, 4), 32) == "AAAA" and habits.form_for(Meter(6, 8), 30) == "AAAA"
-    assert habits.form_for(Meter(4, 4), 16) is None  # no tune of two parts: a free form
+    assert {habits.draw_pickup(Meter(3, 4), u / 10) for u in range(10)} == {0}  # per meter: these waltzes had none
+    assert habits.draw_pickup(Meter(6, 8), 0.5) == 0  # a meter the corpus never had: no pickup
+    assert habits.forms[("4/4", 4)] == {"AAAA": 3, "ABCD": 1}  # counted, commonest first
+    assert [habits.form_for(Meter(4, 4), 32, u) for u in (0.1, 0.7, 0.8)] == ["AAAA", "AAAA", "ABCD"]
+    assert habits.form_for(Meter(6, 8), 30, 0.9) == "ABCD"  # no 6/8 tune of four parts: any meter's
+    assert habits.form_for(Meter(4, 4), 8, 0.5) is None  # no tune of one part: a free form
     assert Habits.from_config(habits.to_config(), tmp_path) == habits
-    with pytest.raises(BadInput, match="corpus habit"):
-        Habits.from_config({"pickups": ["4/4 60:1"]}, tmp_path)  # a pickup longer than the bar
+    older = Habits.from_config({"forms": ["4/4 4 AABB"]}, tmp_path)  # a checkpoint that kept the commonest alone
+    assert older.form_for(Meter(4, 4), 32, 0.99) == "AABB"
+    for config in ({"pickups": ["4/4 60:1"]}, {"forms": ["4/4 4 AAB:3"]}, {"forms": ["4/4 4 AABB:0"]}):
+        with pytest.raises(BadInput, match="corpus habit"):
+            Habits.from_config(config, tmp_path)  # a pickup longer than the bar, a form of the wrong length, no count
+
+
+def test_a_repeated_part_is_played_back_with_an_ending_of_its_own():
+    """AABA as a player reads it: the second and last A replay the first bar for bar, all but the
+    last bar; the B and the endings are written. The same with beam search and with a primer."""
+    import torch
+
+    from engine.theory import Key
+    from plugins.melody.events import Meter
+    from plugins.melody.form import ENDING_BARS, bar_onsets
+    from plugins.melody.generate import Settings, sample_events
+    from plugins.melody.model import MelodyLSTM
+
+    torch.manual_seed(1)
+    model = MelodyLSTM(hidden=16, layers=1).eval()
+    meter = Meter(6, 8)
+    for beam, primer in ((1, []), (2, []), (1, [(30, 6), (32, 9), (33, 9)])):
+        settings = Settings(meter, Key(2, "minor"), 32, 1.0, 0, 1.0, beam, True)
+        timelines = sample_events(model, settings, primer, [4, 5], [6, 6], ["AABA", "AABA"])
+        for timeline in timelines:
+            bars = bar_onsets(timeline.onsets, timeline.pitch_ids, meter, 32)
+            replayed = 8 - ENDING_BARS
+            assert bars[8:8 + replayed] == bars[:replayed] and bars[24:24 + replayed] == bars[:replayed]
+            assert bars[16:24] != bars[:8] and bars[31] and sum(timeline.durations) == 6 + 32 * meter.bar_units
+        assert timelines[0].onsets != timelines[1].onsets  # the seeds still write different tunes
 
 
 def test_a_pickup_is_written_and_a_primer_keeps_it(muse, in_tmp, checkpoint):
@@ -448,8 +481,8 @@ def test_each_meter_gets_its_own_rhythm(tmp_path):
     model.eval()
 
     def quarter_share(meter: Meter) -> float:
-        settings = Settings(meter, Key(2, "major"), 4, 0.5, 0, 1.0, 1, False, None)
-        durations = [d for t in sample_events(model, settings, [], [0, 1, 2], [0, 0, 0]) for d in t.durations]
+        settings = Settings(meter, Key(2, "major"), 4, 0.5, 0, 1.0, 1, False)
+        durations = [d for t in sample_events(model, settings, [], [0, 1, 2], [0, 0, 0], [None] * 3) for d in t.durations]
         return sum(d >= 12 for d in durations) / len(durations)
 
     assert quarter_share(Meter(3, 4)) > 0.8 and quarter_share(Meter(4, 4)) < 0.2
@@ -479,15 +512,15 @@ def test_beam_search_does_not_settle_in_a_loop():
     meter = Meter(4, 4)
 
     def looping_bars(beam: int) -> int:
-        settings = Settings(meter, Key(2, "major"), 16, 1.0, 0, 1.0, beam, False, None)
-        [timeline] = sample_events(model, settings, [], [3], [0])
+        settings = Settings(meter, Key(2, "major"), 16, 1.0, 0, 1.0, beam, False)
+        [timeline] = sample_events(model, settings, [], [3], [0], [None])
         count = 0
         for end in range(4, 17):
             partial = timeline.copy()
             cut = sum(1 for onset in partial.onsets if onset < end * meter.bar_units)
             partial.onsets, partial.pitch_ids, partial.durations = partial.onsets[:cut], partial.pitch_ids[:cut], partial.durations[:cut]
             partial.now = end * meter.bar_units
-            count += loop_similarity(partial)[0] == 1.0
+            count += loop_similarity(partial).loop == 1.0
         return count
 
     assert looping_bars(1) >= 5 and looping_bars(4) == 0

@@ -8,7 +8,6 @@ lengths, so the metrics compare like with like.
 
 from __future__ import annotations
 
-import random
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from .corpora import load_corpus
 from .data import encode_tunes, split
 from .events import N_DURATION_IDS, Tune, normalised_pitch_id, onsets_of, pitch_of_id
 from .form import AUTO
-from .generate import Melodist, Settings, load_model, plan_for, sample_events
+from .generate import Melodist, Settings, load_model, plan_for, sample_events, tune_draws
 from .measures import distinct_bars, form_measures, four_part, onset_positions, pickup_rate, total_variation
 from .metrics import METRICS, Melody, corpus_metrics
 from .model import MelodyLSTM
@@ -80,10 +79,11 @@ def generated_melodies(melodist: Melodist, models: list[Tune], temperature: floa
         groups[(tune.meter, tune.key.mode, tune.bars)].append(i)
     melodies: list[Melody | None] = [None] * len(models)
     for (meter, mode, bars), indices in groups.items():
-        plan = plan_for(AUTO, meter, bars, melodist.habits)
-        settings = Settings(meter, Key(0, mode), bars, temperature, 0, 1.0, beam, True, plan)
-        pickups = [melodist.habits.draw_pickup(meter, random.Random(seed + i).random()) for i in indices]
-        timelines = sample_events(melodist.model, settings, [], [seed + i for i in indices], pickups)
+        settings = Settings(meter, Key(0, mode), bars, temperature, 0, 1.0, beam, True)
+        draws = [tune_draws(seed + i) for i in indices]
+        pickups = [melodist.habits.draw_pickup(meter, pickup) for pickup, _ in draws]
+        plans = [plan_for(AUTO, meter, bars, melodist.habits, form) for _, form in draws]
+        timelines = sample_events(melodist.model, settings, [], [seed + i for i in indices], pickups, plans)
         for i, timeline in zip(indices, timelines):
             pitches = [pitch_of_id(p, 0) for p in timeline.pitch_ids]
             melodies[i] = Melody.from_events(timeline.onsets, pitches, timeline.durations, meter, timeline.pickup)

@@ -42,10 +42,11 @@ class MelodyGenerator(Generator):
         Param("time_signature", str, "4/4", "meter: 4/4, 3/4, 6/8 (also 2/4, 2/2, 9/8, 12/8)", check=parse_meter),
         Param("key", str, None, "tonic and mode, e.g. 'D minor', 'Bb major', 'F#m' (default: the primer's key, "
               "found from its notes; D major without a primer)", check=parse_key),
-        Param("form", str, "auto", "the parts' plan, one letter per 8 bars: AABB, ABAB, AABA ... (auto: the corpus's "
-              "commonest for the meter and length; free: no plan)", check=check_form),
-        Param("pickup", str, "auto", "beats before the first bar line: auto (as often and as long as in the corpus; a "
-              "MIDI primer keeps its own), none, or a number such as 1 or 0.5", check=check_pickup),
+        Param("form", str, "auto", "the parts' plan, one letter per 8 bars: AABB, ABAB, AABA ... (a repeated part is "
+              "played back, with its own last bar; auto: drawn as often as the corpus's tunes of the meter and length "
+              "have each form; free: no plan)", check=check_form),
+        Param("pickup", str, "auto", "beats before the first bar line: auto (drawn as often and as long as the corpus's "
+              "tunes of the meter have them; a MIDI primer keeps its own), none, or a number such as 1 or 0.5", check=check_pickup),
         Param("tempo", float, 120.0, "quarter notes per minute", min=20.0, max=400.0),
         Param("temperature", float, 0.85, "sampling temperature (lower: safer, higher: wilder; 0.85 matches the corpus statistics best)", min=0.05, max=3.0),
         Param("top_k", int, 0, "sample only among the k likeliest choices (0: all)", min=0, max=128),
