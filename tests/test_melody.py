@@ -359,7 +359,8 @@ def test_habits_follow_the_corpus_and_survive_the_checkpoint(tmp_path):
     from plugins.melody.events import Meter, Tune
     from plugins.melody.habits import Habits
 
-    def tune(name, pickup, bars, meter=Meter(4, 4), new_parts=False):
+    def tune(name, pickup, bars, meter=None, new_parts=False):
+        meter = meter or Meter(4, 4)
         pitches = [60 + (bar if new_parts else bar % 8) for bar in range(bars) for _ in range(4)]
         return Tune(name, pitches, [meter.bar_units // 4] * (bars * 4), meter, Key(2, "major"), pickup)
 
