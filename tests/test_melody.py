@@ -528,6 +528,17 @@ def test_beam_search_does_not_settle_in_a_loop():
 
 
 # -- sources --------------------------------------------------------------------------------------
+def test_a_tune_longer_than_the_generator_writes_is_skipped(tmp_path):
+    """music21 can expand nested repeats into thousands of bars; such a tune is left out, said why."""
+    from plugins.melody.corpora import MAX_TUNE_BARS, load_corpus
+
+    write_tune(tmp_path / "reel.mid", folk_tune(1, bars=4))
+    write_tune(tmp_path / "endless.mid", SCALE * (MAX_TUNE_BARS + 1))  # eighth notes: a bar per 8
+    corpus = load_corpus(tmp_path)
+    assert [t.name for t in corpus.tunes] == ["reel"]
+    assert len(corpus.skipped) == 1 and f"{MAX_TUNE_BARS + 1} bars" in corpus.skipped[0]
+
+
 def test_a_manifest_reads_several_sources_and_abc_is_parsed_once(tmp_path, monkeypatch):
     pytest.importorskip("music21")
     from engine import BadInput

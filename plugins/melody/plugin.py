@@ -48,7 +48,8 @@ class MelodyGenerator(Generator):
         Param("pickup", str, "auto", "beats before the first bar line: auto (drawn as often and as long as the corpus's "
               "tunes of the meter have them; a MIDI primer keeps its own), none, or a number such as 1 or 0.5", check=check_pickup),
         Param("tempo", float, 120.0, "quarter notes per minute", min=20.0, max=400.0),
-        Param("temperature", float, 0.85, "sampling temperature (lower: safer, higher: wilder; 0.85 matches the corpus statistics best)", min=0.05, max=3.0),
+        Param("temperature", float, 0.85, "sampling temperature of pitches (lower: safer, higher: wilder; 0.85 matches the corpus statistics best); "
+              "note lengths are drawn at the model's own odds", min=0.05, max=3.0),
         Param("top_k", int, 0, "sample only among the k likeliest choices (0: all)", min=0, max=128),
         Param("top_p", float, 1.0, "sample only within this much probability mass (nucleus)", min=0.01, max=1.0),
         Param("beam", int, 1, "stochastic beam search width (1: plain sampling; bars x beam at most 512)", min=1, max=16),
@@ -67,7 +68,7 @@ class MelodyGenerator(Generator):
     eval_params = (
         MODEL,
         Param("samples", int, 200, "tunes to generate for the music metrics", min=1, max=5000),
-        Param("temperature", float, 0.85, "sampling temperature of the generated tunes", min=0.05, max=3.0),
+        Param("temperature", float, 0.85, "pitch sampling temperature of the generated tunes", min=0.05, max=3.0),
         Param("seed", int, 0, "seed of the generated tunes"),
         Param("beam_samples", int, 10, "four-part tunes to generate with beam=4 and check for loops (0: skip)", min=0, max=200),
     )
