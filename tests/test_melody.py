@@ -527,6 +527,22 @@ def test_beam_search_does_not_settle_in_a_loop():
     assert looping_bars(1) >= 5 and looping_bars(4) == 0
 
 
+def test_a_beam_pays_for_coming_back_to_a_bar_of_its_part():
+    from plugins.melody.events import Meter, Timeline
+    from plugins.melody.generate import RECURRENCE_PENALTY, loop_penalty, loop_similarity
+
+    timeline = Timeline(Meter(4, 4), "major", 16, plan="AB")
+    found, paid = [], []
+    for pitch in (20, 22, 24, 22, 26, 28, 20, 30, 32, 24):  # bars of four quarters, one pitch each
+        for _ in range(4):
+            timeline.add(pitch, 12)
+        found.append(loop_similarity(timeline).recurrences)
+        paid.append(loop_penalty(timeline))
+    # bar 4 comes back to bar 2, bar 7 to bar 1; bar 10 is bar 3's too, but in part B, where A's bars do not count
+    assert found == [0, 0, 0, 1, 0, 0, 1, 0, 0, 0]
+    assert paid[3] == paid[6] == RECURRENCE_PENALTY and paid[9] == 0
+
+
 # -- sources --------------------------------------------------------------------------------------
 def test_a_tune_longer_than_the_generator_writes_is_skipped(tmp_path):
     """music21 can expand nested repeats into thousands of bars; such a tune is left out, said why."""
