@@ -224,8 +224,10 @@ def _expand(model: MelodyLSTM, h: Hypothesis, hidden: torch.Tensor, pitch_logits
             generator: torch.Generator) -> list[tuple[float, int, int]]:
     """Up to ``beam`` distinct sampled next events of one hypothesis, with their total log-probs.
 
-    Candidates are drawn with temperature (pitches; lengths at RHYTHM_TEMPERATURE), top-k and top-p, but scored by the model's own
-    (temperature 1) probabilities under the meter constraints, as Magenta's beam search does.
+    Candidates are drawn with temperature (pitches; lengths at RHYTHM_TEMPERATURE), top-k and
+    top-p, but scored by the model's own (temperature 1) probabilities under the meter
+    constraints, as Magenta's beam search does; a pitch that would echo an old part in a new one
+    is ECHO_PENALTY less likely in both.
     """
     beam = settings.beam
     longest, closing = _limits(h.timeline, settings)
