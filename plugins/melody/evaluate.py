@@ -138,6 +138,7 @@ def evaluate_melody(data: Path | None, params: dict[str, Any], weights_dir: Path
     for source, melodies, formed in (("held_out", real, real), ("generated", made, form_made)):
         for name, value in form_measures(formed).items():
             report[f"{name}_{source}"] = value
+        report[f"form_distinct_bars_{source}"] = distinct_bars(four_part(formed))  # what beam tunes compare with
         report[f"pickup_rate_{source}"] = pickup_rate(melodies)
         report[f"distinct_bars_{source}"] = distinct_bars(melodies)
     for meter in sorted(count, key=lambda m: -count[m]):

@@ -75,8 +75,9 @@ class MelodyGenerator(Generator):
         Param("beam_samples", int, 10, "four-part tunes to generate with beam=4 and check for loops (0: skip)", min=0, max=200),
     )
     #: A jig that leads in with an eighth-note pickup, then a waltz in its own rhythm (both AABB).
-    demo_params = [{"bars": 32, "time_signature": "6/8", "key": "E minor", "tempo": 110.0, "pickup": "1"},
-                   {"bars": 32, "time_signature": "3/4", "key": "G major", "tempo": 150.0, "pickup": "1"}]
+    #: The form is asked for: ``auto`` draws one per seed, and may draw AAAA or ABCD as the corpus has them.
+    demo_params = [{"bars": 32, "time_signature": "6/8", "key": "E minor", "tempo": 110.0, "pickup": "1", "form": "AABB"},
+                   {"bars": 32, "time_signature": "3/4", "key": "G major", "tempo": 150.0, "pickup": "1", "form": "AABB"}]
 
     def generate(self, params: dict[str, Any], seed: int) -> Score:
         return self.generate_many(params, [seed])[0]
