@@ -33,11 +33,14 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "melody" / "cre_irish" / "midi"
 
 
+PLAN = "AB"  # two new parts: every event sampled, none played back
+
+
 @torch.no_grad()
 def plain_sampling(model: MelodyLSTM, settings: Settings, seeds: list[int]) -> list[Timeline]:
     """The baseline: no carried state; each step runs the LSTM over the full prefix again."""
     generators = [torch.Generator().manual_seed(seed) for seed in seeds]
-    hypotheses = [Hypothesis(Timeline(settings.meter, settings.key.mode, settings.bars, plan=settings.plan), row)
+    hypotheses = [Hypothesis(Timeline(settings.meter, settings.key.mode, settings.bars, plan=PLAN), row)
                   for row in range(len(seeds))]
     prefixes: list[list[list[int]]] = [[] for _ in seeds]
     while any(h.timeline.now < h.timeline.end for h in hypotheses):
@@ -64,11 +67,11 @@ def notes_per_second(function, model: MelodyLSTM, settings: Settings, batch: int
 
 
 def generation(model: MelodyLSTM) -> None:
-    settings = Settings(Meter(4, 4), parse_key("D major"), 16, 1.0, 0, 1.0, 1, True, "AB")
+    settings = Settings(Meter(4, 4), parse_key("D major"), 16, 1.0, 0, 1.0, 1, True)
     print("\n== generation, 16 bars of 4/4, notes per second ==")
     print(f"{'batch':>5} {'cached':>9} {'plain':>9}  cached/plain")
     for batch, repeats in ((1, 3), (32, 1)):
-        ours = notes_per_second(lambda m, s, seeds: sample_events(m, s, [], seeds, [0] * len(seeds)), model, settings, batch, repeats)
+        ours = notes_per_second(lambda m, s, seeds: sample_events(m, s, [], seeds, [0] * len(seeds), [PLAN] * len(seeds)), model, settings, batch, repeats)
         plain = notes_per_second(plain_sampling, model, settings, batch, repeats)
         print(f"{batch:>5} {ours:>9.0f} {plain:>9.0f}  {ours / plain:.1f}x")
 

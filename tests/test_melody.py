@@ -144,6 +144,23 @@ def test_abc_loader_when_music21_is_installed(tmp_path):
     assert tunes[1].pitches[8] == 74  # the chord [Bd] keeps its top note; the "G" symbol is not a note
 
 
+def test_a_header_line_that_wrapped_no_longer_loses_the_tune(tmp_path):
+    from plugins.melody.data import join_wrapped_header
+
+    wrapped = "X:7\nT:Wrapped Reel\nN:Other sources show this tune in Am.\nI prefer Am.\nM:C\nL:1/8\nK:D\nABcd efge|\n"
+    joined = join_wrapped_header(wrapped)
+    assert "N:Other sources show this tune in Am. I prefer Am.\nM:C" in joined and joined.endswith("K:D\nABcd efge|\n")
+    body_only = "X:8\nT:No Key\nABcd efge|\n"  # no K: line: nothing to tell header from body, left alone
+    assert join_wrapped_header(body_only) == body_only
+    pytest.importorskip("music21")
+    from plugins.melody.corpora import load_corpus
+
+    abc = tmp_path / "wrapped.abc"
+    abc.write_text(wrapped.replace("ABcd efge|", "ABcd efge|fedc BAGF|EDCB, A,2A2|d8|") + "\n")
+    corpus = load_corpus(abc)
+    assert len(corpus.tunes) == 1 and not corpus.skipped and str(corpus.tunes[0].meter) == "4/4"
+
+
 # -- baselines and metrics --------------------------------------------------------------------------
 def test_ngram_distributions_sum_to_one():
     from plugins.melody.ngram import KneserNey
@@ -342,18 +359,52 @@ def test_habits_follow_the_corpus_and_survive_the_checkpoint(tmp_path):
     from plugins.melody.events import Meter, Tune
     from plugins.melody.habits import Habits
 
-    def tune(name, pickup, bars):
-        return Tune(name, [62] * (bars * 4), [12] * (bars * 4), Meter(4, 4), Key(2, "major"), pickup)
+    def tune(name, pickup, bars, meter=None, new_parts=False):
+        meter = meter or Meter(4, 4)
+        pitches = [60 + (bar if new_parts else bar % 8) for bar in range(bars) for _ in range(4)]
+        return Tune(name, pitches, [meter.bar_units // 4] * (bars * 4), meter, Key(2, "major"), pickup)
 
-    habits = Habits.of([tune("a", 0, 32), tune("b", 6, 32), tune("c", 6, 32), tune("d", 12, 32)])
+    habits = Habits.of([tune("a", 0, 32), tune("b", 6, 32), tune("c", 6, 32), tune("d", 12, 32, new_parts=True),
+                        *(tune(f"w{i}", 0, 16, Meter(3, 4)) for i in range(3))])
     assert habits.pickups["4/4"] == {0: 1, 6: 2, 12: 1} and habits.pickup_rate(Meter(4, 4)) == 0.75
     assert [habits.draw_pickup(Meter(4, 4), u) for u in (0.1, 0.3, 0.6, 0.9)] == [0, 6, 6, 12]
-    assert habits.draw_pickup(Meter(3, 4), 0.5) == 0  # a meter the corpus never had: no pickup
-    assert habits.form_for(Meter(4, 4), 32) == "AAAA" and habits.form_for(Meter(6, 8), 30) == "AAAA"
-    assert habits.form_for(Meter(4, 4), 16) is None  # no tune of two parts: a free form
+    assert {habits.draw_pickup(Meter(3, 4), u / 10) for u in range(10)} == {0}  # per meter: these waltzes had none
+    assert habits.draw_pickup(Meter(6, 8), 0.5) == 0  # a meter the corpus never had: no pickup
+    assert habits.forms[("4/4", 4)] == {"AAAA": 3, "ABCD": 1}  # counted, commonest first
+    assert [habits.form_for(Meter(4, 4), 32, u) for u in (0.1, 0.7, 0.8)] == ["AAAA", "AAAA", "ABCD"]
+    assert habits.form_for(Meter(6, 8), 30, 0.9) == "ABCD"  # no 6/8 tune of four parts: any meter's
+    assert habits.form_for(Meter(4, 4), 8, 0.5) is None  # no tune of one part: a free form
     assert Habits.from_config(habits.to_config(), tmp_path) == habits
-    with pytest.raises(BadInput, match="corpus habit"):
-        Habits.from_config({"pickups": ["4/4 60:1"]}, tmp_path)  # a pickup longer than the bar
+    older = Habits.from_config({"forms": ["4/4 4 AABB"]}, tmp_path)  # a checkpoint that kept the commonest alone
+    assert older.form_for(Meter(4, 4), 32, 0.99) == "AABB"
+    for config in ({"pickups": ["4/4 60:1"]}, {"forms": ["4/4 4 AAB:3"]}, {"forms": ["4/4 4 AABB:0"]}):
+        with pytest.raises(BadInput, match="corpus habit"):
+            Habits.from_config(config, tmp_path)  # a pickup longer than the bar, a form of the wrong length, no count
+
+
+def test_a_repeated_part_is_played_back_with_an_ending_of_its_own():
+    """AABA as a player reads it: the second and last A replay the first bar for bar, all but the
+    last bar; the B and the endings are written. The same with beam search and with a primer."""
+    import torch
+
+    from engine.theory import Key
+    from plugins.melody.events import Meter
+    from plugins.melody.form import ENDING_BARS, bar_onsets
+    from plugins.melody.generate import Settings, sample_events
+    from plugins.melody.model import MelodyLSTM
+
+    torch.manual_seed(1)
+    model = MelodyLSTM(hidden=16, layers=1).eval()
+    meter = Meter(6, 8)
+    for beam, primer in ((1, []), (2, []), (1, [(30, 6), (32, 9), (33, 9)])):
+        settings = Settings(meter, Key(2, "minor"), 32, 1.0, 0, 1.0, beam, True)
+        timelines = sample_events(model, settings, primer, [4, 5], [6, 6], ["AABA", "AABA"])
+        for timeline in timelines:
+            bars = bar_onsets(timeline.onsets, timeline.pitch_ids, meter, 32)
+            replayed = 8 - ENDING_BARS
+            assert bars[8:8 + replayed] == bars[:replayed] and bars[24:24 + replayed] == bars[:replayed]
+            assert bars[16:24] != bars[:8] and bars[31] and sum(timeline.durations) == 6 + 32 * meter.bar_units
+        assert timelines[0].onsets != timelines[1].onsets  # the seeds still write different tunes
 
 
 def test_a_pickup_is_written_and_a_primer_keeps_it(muse, in_tmp, checkpoint):
@@ -431,8 +482,8 @@ def test_each_meter_gets_its_own_rhythm(tmp_path):
     model.eval()
 
     def quarter_share(meter: Meter) -> float:
-        settings = Settings(meter, Key(2, "major"), 4, 0.5, 0, 1.0, 1, False, None)
-        durations = [d for t in sample_events(model, settings, [], [0, 1, 2], [0, 0, 0]) for d in t.durations]
+        settings = Settings(meter, Key(2, "major"), 4, 0.5, 0, 1.0, 1, False)
+        durations = [d for t in sample_events(model, settings, [], [0, 1, 2], [0, 0, 0], [None] * 3) for d in t.durations]
         return sum(d >= 12 for d in durations) / len(durations)
 
     assert quarter_share(Meter(3, 4)) > 0.8 and quarter_share(Meter(4, 4)) < 0.2
@@ -462,21 +513,48 @@ def test_beam_search_does_not_settle_in_a_loop():
     meter = Meter(4, 4)
 
     def looping_bars(beam: int) -> int:
-        settings = Settings(meter, Key(2, "major"), 16, 1.0, 0, 1.0, beam, False, None)
-        [timeline] = sample_events(model, settings, [], [3], [0])
+        settings = Settings(meter, Key(2, "major"), 16, 1.0, 0, 1.0, beam, False)
+        [timeline] = sample_events(model, settings, [], [3], [0], [None])
         count = 0
         for end in range(4, 17):
             partial = timeline.copy()
             cut = sum(1 for onset in partial.onsets if onset < end * meter.bar_units)
             partial.onsets, partial.pitch_ids, partial.durations = partial.onsets[:cut], partial.pitch_ids[:cut], partial.durations[:cut]
             partial.now = end * meter.bar_units
-            count += loop_similarity(partial)[0] == 1.0
+            count += loop_similarity(partial).loop == 1.0
         return count
 
     assert looping_bars(1) >= 5 and looping_bars(4) == 0
 
 
+def test_a_beam_pays_for_coming_back_to_a_bar_of_its_part():
+    from plugins.melody.events import Meter, Timeline
+    from plugins.melody.generate import RECURRENCE_PENALTY, loop_penalty, loop_similarity
+
+    timeline = Timeline(Meter(4, 4), "major", 16, plan="AB")
+    found, paid = [], []
+    for pitch in (20, 22, 24, 22, 26, 28, 20, 30, 32, 24):  # bars of four quarters, one pitch each
+        for _ in range(4):
+            timeline.add(pitch, 12)
+        found.append(loop_similarity(timeline).recurrences)
+        paid.append(loop_penalty(timeline))
+    # bar 4 comes back to bar 2, bar 7 to bar 1; bar 10 is bar 3's too, but in part B, where A's bars do not count
+    assert found == [0, 0, 0, 1, 0, 0, 1, 0, 0, 0]
+    assert paid[3] == paid[6] == RECURRENCE_PENALTY and paid[9] == 0
+
+
 # -- sources --------------------------------------------------------------------------------------
+def test_a_tune_longer_than_the_generator_writes_is_skipped(tmp_path):
+    """music21 can expand nested repeats into thousands of bars; such a tune is left out, said why."""
+    from plugins.melody.corpora import MAX_TUNE_BARS, load_corpus
+
+    write_tune(tmp_path / "reel.mid", folk_tune(1, bars=4))
+    write_tune(tmp_path / "endless.mid", SCALE * (MAX_TUNE_BARS + 1))  # eighth notes: a bar per 8
+    corpus = load_corpus(tmp_path)
+    assert [t.name for t in corpus.tunes] == ["reel"]
+    assert len(corpus.skipped) == 1 and f"{MAX_TUNE_BARS + 1} bars" in corpus.skipped[0]
+
+
 def test_a_manifest_reads_several_sources_and_abc_is_parsed_once(tmp_path, monkeypatch):
     pytest.importorskip("music21")
     from engine import BadInput

@@ -27,12 +27,17 @@ from engine.io import file_sha256
 from engine.training import data_fingerprint
 
 from .data import ABC_SUFFIXES, MIDI_SUFFIXES, MIN_EVENTS, read_abc, read_midi
-from .events import Meter, Tune
+from .events import PART_BARS, Meter, Tune
+from .form import MAX_PARTS
 
 MUSIC21_PREFIX = "music21:"
 MANIFEST_SUFFIX = ".sources"
 #: Bump when read_abc changes what it makes of a file, so stale cached tunes are never read.
-READER_VERSION = 2
+READER_VERSION = 3
+#: The longest tune read (the longest the generator writes). music21 sometimes expands nested
+#: repeats and endings into thousands of bars (an O'Neill reel came out as 9,286 bars); padded
+#: to such a length, a corpus's training tensors need tens of gigabytes.
+MAX_TUNE_BARS = MAX_PARTS * PART_BARS
 
 
 @dataclass
@@ -131,6 +136,11 @@ def load_corpus(path: str | Path) -> Corpus:
                 corpus.extend(cached_abc(file))
             elif single:
                 raise BadInput(f"{file}: not a MIDI (.mid) or ABC (.abc) file")
+    too_long = [t for t in corpus.tunes if t.bars > MAX_TUNE_BARS]
+    if too_long:
+        corpus.tunes = [t for t in corpus.tunes if t.bars <= MAX_TUNE_BARS]
+        corpus.skipped += [f"{t.name}: {t.bars} bars, over the {MAX_TUNE_BARS} a tune may have (its repeats expanded wrongly?)"
+                           for t in too_long]
     if not corpus.tunes:
         why = f" ({corpus.skipped[0]})" if corpus.skipped else ""
         raise BadInput(f"{path}: no usable melodies in MIDI (.mid) or ABC (.abc) files{why}")

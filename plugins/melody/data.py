@@ -116,7 +116,7 @@ def read_abc(path: Path) -> tuple[list[Tune], list[str]]:
     except ImportError:
         raise BadInput(f"{path}: reading ABC needs music21 (pip install music21); MIDI folders do not") from None
     text = Path(path).read_text(encoding="utf-8", errors="replace")
-    chunks = [c for c in re.split(r"(?m)^(?=X:)", text) if c.strip().startswith("X:")]
+    chunks = abc_chunks(text)
     if not chunks:
         raise BadInput(f"{path}: no ABC tunes (no X: header found)")
     tunes, notes = [], []
@@ -132,6 +132,36 @@ def read_abc(path: Path) -> tuple[list[Tune], list[str]]:
             except Exception as error:  # music21 raises many kinds of errors on odd ABC
                 notes.append(f"{name}: music21 could not read it ({type(error).__name__})")
     return tunes, notes
+
+
+def abc_chunks(text: str) -> list[str]:
+    """The tunes of an ABC file's text, one string each, with wrapped header lines joined."""
+    return [join_wrapped_header(c) for c in re.split(r"(?m)^(?=X:)", text) if c.strip().startswith("X:")]
+
+
+_FIELD_OR_COMMENT = re.compile(r"^([A-Za-z+]:|%)")
+
+
+def join_wrapped_header(chunk: str) -> str:
+    """A tune's text with header lines that wrapped onto a line of their own joined back.
+
+    Tune notes in CRÉ often run over two lines (``N:I prefer ...`` then plain text on the next
+    line, before ``K:``). music21 reads that plain line as notes before a key and a note
+    length are known and gives up on the whole tune (about 175 of CRÉ's 1,224 tunes). In the
+    header every line is a field (``T:``, ``N:`` ...) or a comment, so a line that is neither
+    continues the field above it.
+    """
+    lines = chunk.split("\n")
+    body = next((i for i, line in enumerate(lines) if line.startswith("K:")), None)
+    if body is None:  # no header end to go by: leave the tune as written
+        return chunk
+    header: list[str] = []
+    for line in lines[:body]:
+        if header and line.strip() and not _FIELD_OR_COMMENT.match(line):
+            header[-1] = f"{header[-1].rstrip()} {line.strip()}"
+        else:
+            header.append(line)
+    return "\n".join(header + lines[body:])
 
 
 @contextlib.contextmanager

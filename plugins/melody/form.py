@@ -13,12 +13,13 @@ so a pickup belongs to no part.
 
 from __future__ import annotations
 
+import bisect
 import re
 import string
 
 from engine import ParamError
 
-from .events import PART_BARS, Meter, Tune, onsets_of
+from .events import PART_BARS, PITCH_REST, Meter, Timeline, Tune, onsets_of
 
 SAME_PART = 0.5
 #: Plans the ``form`` parameter names in its help; any letter string of new letters in order works.
@@ -101,3 +102,60 @@ def fit_plan(plan: str, bars: int) -> str:
         raise ParamError(f"form={plan} has {len(plan)} parts of {PART_BARS} bars: bars={bars} needs {parts} "
                          f"(ask for bars={low}..{high}, or form=free)")
     return plan
+
+
+# -- repeats -------------------------------------------------------------------------------------
+#: Bars at the end of a repeated part that the model writes itself rather than plays back: a
+#: second ending, as an ABC tune writes ``|1 ... :|2 ...|``, leading on to the next part or home.
+ENDING_BARS = 1
+
+
+def replayed_event(timeline: Timeline) -> tuple[int, int] | None:
+    """The event a repeated part plays now, (pitch id, duration), or None where the model writes.
+
+    A part whose letter came before (the second A of AABB or AABA, B's repeat) is played back bar
+    for bar from that letter's first statement, as a player reads a repeat sign, all but its last
+    :data:`ENDING_BARS` (and the tune's closing, which is in them). An event that was held over
+    into the source bar from before (a primer's tie) is replayed from where the bar cuts it.
+    """
+    plan, now, bar = timeline.plan, timeline.now, timeline.meter.bar_units
+    if plan is None or now < 0:
+        return None
+    part = now // bar // PART_BARS
+    if part >= len(plan) or plan.index(plan[part]) == part:
+        return None
+    part_end = min(timeline.total_bars, (part + 1) * PART_BARS) * bar
+    if now >= part_end - ENDING_BARS * bar:
+        return None
+    source = now - (part - plan.index(plan[part])) * PART_BARS * bar
+    index = bisect.bisect_right(timeline.onsets, source) - 1
+    if index < 0:
+        return None
+    left = timeline.onsets[index] + timeline.durations[index] - source
+    return timeline.pitch_ids[index], min(left, timeline.room_in_bar)
+
+
+def echoed_pitches(timeline: Timeline) -> set[int]:
+    """Pitch ids that would echo an earlier part, were the next event to take one: those that
+    began exactly here (same bar of the part, same place in the bar) in an earlier part of
+    another letter, while this part is its letter's first statement.
+
+    An LSTM that has just played A twice finds A likeliest again, and writes a B that the form
+    measure calls A (AABB came out AAAA in 4 tunes of 10). A real B departs from A: it shares about
+    a quarter of its onsets with it, not half.
+    """
+    plan, now, bar = timeline.plan, timeline.now, timeline.meter.bar_units
+    if plan is None or now < 0:
+        return set()
+    part = now // bar // PART_BARS
+    if part >= len(plan) or plan.index(plan[part]) != part:
+        return set()
+    found = set()
+    for earlier in range(part):
+        if plan[earlier] == plan[part]:
+            continue
+        source = now - (part - earlier) * PART_BARS * bar
+        index = bisect.bisect_left(timeline.onsets, source)
+        if index < len(timeline.onsets) and timeline.onsets[index] == source and timeline.pitch_ids[index] > PITCH_REST:
+            found.add(timeline.pitch_ids[index])
+    return found

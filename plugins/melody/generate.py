@@ -44,7 +44,7 @@ from .events import (
     pitch_of_id,
     tonic_pitch_ids,
 )
-from .form import AUTO, FREE, SAME_PART, fit_plan, similarity
+from .form import AUTO, FREE, SAME_PART, echoed_pitches, fit_plan, replayed_event, similarity
 from .habits import Habits
 from .model import MelodyLSTM
 
@@ -135,13 +135,20 @@ def parse_primer(value: str | None, pickup: str, meter: Meter) -> Primer:
     return Primer(list(tune.pitches), list(tune.durations), found, list(tune.notes))
 
 
-def plan_for(form: str, meter: Meter, bars: int, habits: Habits) -> str | None:
-    """The form plan of a tune: the one asked for, or the corpus's commonest (auto); None is free."""
+def plan_for(form: str, meter: Meter, bars: int, habits: Habits, uniform: float) -> str | None:
+    """The form plan of a tune: the one asked for, or (auto) one drawn with ``uniform`` as often as
+    the corpus's tunes of that meter and length have it; None is free."""
     if form == FREE:
         return None
     if form == AUTO:
-        return habits.form_for(meter, bars)
+        return habits.form_for(meter, bars, uniform)
     return fit_plan(form, bars)
+
+
+def tune_draws(seed: int) -> tuple[float, float]:
+    """The uniforms a tune's seed gives its pickup and its form under ``auto``."""
+    rng = random.Random(seed)
+    return rng.random(), rng.random()
 
 
 # -- sampling ------------------------------------------------------------------------------------
@@ -155,7 +162,6 @@ class Settings:
     top_p: float
     beam: int
     end_on_tonic: bool
-    plan: str | None = None
 
     @property
     def final_units(self) -> int:
@@ -204,12 +210,24 @@ def _limits(timeline: Timeline, settings: Settings) -> tuple[int, bool]:
     return min(timeline.room_in_bar, remaining - settings.final_units), False
 
 
+#: Note lengths are drawn at the model's own odds, whatever ``temperature`` the pitches take: a
+#: meter's corpus mixes rhythms (2/4 holds sixteenth-note polkas and eighth-note songs), and a
+#: temperature below 1 kept only the commonest (2/4 onset-position distance 0.24 at 0.85, 0.18
+#: with lengths at 1; 4/4 0.10 and 0.09).
+RHYTHM_TEMPERATURE = 1.0
+#: Nats taken from a pitch that would echo an earlier part's onset in a new part (see
+#: :func:`echoed_pitches`): enough that B departs from A as a real B does.
+ECHO_PENALTY = 0.75
+
+
 def _expand(model: MelodyLSTM, h: Hypothesis, hidden: torch.Tensor, pitch_logits: torch.Tensor, settings: Settings,
             generator: torch.Generator) -> list[tuple[float, int, int]]:
     """Up to ``beam`` distinct sampled next events of one hypothesis, with their total log-probs.
 
-    Candidates are drawn with temperature, top-k and top-p, but scored by the model's own
-    (temperature 1) probabilities under the meter constraints, as Magenta's beam search does.
+    Candidates are drawn with temperature (pitches; lengths at RHYTHM_TEMPERATURE), top-k and
+    top-p, but scored by the model's own (temperature 1) probabilities under the meter
+    constraints, as Magenta's beam search does; a pitch that would echo an old part in a new one
+    is ECHO_PENALTY less likely in both.
     """
     beam = settings.beam
     longest, closing = _limits(h.timeline, settings)
@@ -219,12 +237,15 @@ def _expand(model: MelodyLSTM, h: Hypothesis, hidden: torch.Tensor, pitch_logits
     else:
         pitch_mask[PITCH_REST:] = True
     logits = pitch_logits.masked_fill(~pitch_mask, float("-inf"))
+    echoes = list(echoed_pitches(h.timeline))
+    if echoes and not closing:
+        logits[echoes] -= ECHO_PENALTY
     probs = filtered_probabilities(logits[None], settings.temperature, settings.top_k, settings.top_p)
     pitches = draw(probs.expand(beam, -1), torch.rand(beam, generator=generator))
     axis = torch.arange(N_DURATION_IDS)
     allowed = axis == longest if closing else (axis >= 1) & (axis <= longest)
     duration_logits = model.duration_logits(hidden.expand(beam, -1), pitches).masked_fill(~allowed, float("-inf"))
-    duration_probs = filtered_probabilities(duration_logits, settings.temperature, settings.top_k, settings.top_p)
+    duration_probs = filtered_probabilities(duration_logits, RHYTHM_TEMPERATURE, settings.top_k, settings.top_p)
     durations = draw(duration_probs, torch.rand(beam, generator=generator))
     log_probs = logits.log_softmax(-1)[pitches] + duration_logits.log_softmax(-1).gather(-1, durations[:, None]).squeeze(-1)
     found: dict[tuple[int, int], float] = {}
@@ -247,9 +268,9 @@ def one_thread() -> Iterator[None]:
 
 @torch.no_grad()
 def sample_events(model: MelodyLSTM, settings: Settings, primer: list[tuple[int, int]], seeds: list[int],
-                  pickups: list[int]) -> list[Timeline]:
+                  pickups: list[int], plans: list[str | None]) -> list[Timeline]:
     with one_thread():
-        return _sample_events(model, settings, primer, seeds, pickups)
+        return _sample_events(model, settings, primer, seeds, pickups, plans)
 
 
 #: What a beam hypothesis pays (nats) for playing its last two bars again straight away: an exact
@@ -257,57 +278,83 @@ def sample_events(model: MelodyLSTM, settings: Settings, primer: list[tuple[int,
 #: A near loop pays in proportion to how near it is above LOOP_FREE (bars that are 80% the same
 #: pay 10 nats); a loose sequence, as reels have, pays nothing.
 LOOP_PENALTY, LOOP_FREE = 50.0, 0.75
+#: What a bar pays for each earlier bar of its part it is LOOP_FREE alike to. Without it a beam
+#: found 3-4 distinct bars in a part of 8 by coming back to a bar every other bar or two (no loop
+#: to the penalty above); real parts have 6.8 (80% of their bars match no earlier bar of the part).
+RECURRENCE_PENALTY = 20.0
 
 
-def loop_similarity(timeline: Timeline) -> tuple[float, float]:
-    """How much the bars just finished repeat what they should not (each 0-1): (loop) the last two bars against
-    the two before, or the last bar against each of the two before; (copy) in a part the plan says
-    is new (the first B), the last bar against the same bar of each earlier part of another letter.
-    0 except on a bar line; a repeat the form plan asks for (the second A) never counts."""
+@dataclass
+class Repetition:
+    """How much the bar just finished repeats what it should not (see :func:`loop_similarity`)."""
+
+    loop: float = 0.0
+    copy: float = 0.0
+    recurrences: int = 0
+
+
+def loop_similarity(timeline: Timeline) -> Repetition:
+    """How much the bar just finished repeats what it should not: (loop, 0-1) the last two bars
+    against the two before, or the last bar against each of the two before; (copy, 0-1) in a part
+    the plan says is new (the first B), the last bar against the same bar of each earlier part of
+    another letter; (recurrences) how many earlier bars of its part it is LOOP_FREE alike to.
+    Nothing except on a bar line; a repeat the form plan asks for (the second A) never counts."""
     bar = timeline.meter.bar_units
-    if timeline.now % bar or timeline.now // bar < 2:
-        return 0.0, 0.0
+    found = Repetition()
+    if timeline.now % bar or timeline.now <= 0:
+        return found
     last = timeline.now // bar - 1
 
     def onsets(index: int) -> set[tuple[int, int]]:
         return {(position, pitch) for position, pitch, _ in timeline.bar_events(index)}
 
-    loop = copy = 0.0
     if last >= 3:
         bars = [onsets(last - k) for k in range(4)]
         pairs = similarity(bars[1::-1], bars[3:1:-1])
         triple = min(similarity(bars[:1], bars[1:2]), similarity(bars[1:2], bars[2:3]))
-        loop = max(pairs, triple)
+        found.loop = max(pairs, triple)
     part = last // PART_BARS
     plan = timeline.plan
     if plan and part < len(plan) and plan[part] not in plan[:part]:  # a new part must not copy an old one
         for earlier in range(part):
             if plan[earlier] != plan[part]:
-                copy = max(copy, similarity([onsets(last)], [onsets(last - (part - earlier) * PART_BARS)]))
-    return loop, copy
+                found.copy = max(found.copy, similarity([onsets(last)], [onsets(last - (part - earlier) * PART_BARS)]))
+    mine = [onsets(last)]
+    found.recurrences = sum(similarity(mine, [onsets(index)]) >= LOOP_FREE for index in range(part * PART_BARS, last))
+    return found
 
 
 def loop_penalty(timeline: Timeline) -> float:
     """LOOP_PENALTY scaled by how far a loop is above LOOP_FREE alike, or a new part's bar above
-    SAME_PART alike to an old part's (the form measure's "the same")."""
-    loop, copy = loop_similarity(timeline)
-    return LOOP_PENALTY * max(max(0.0, loop - LOOP_FREE) / (1 - LOOP_FREE), max(0.0, copy - SAME_PART) / (1 - SAME_PART))
+    SAME_PART alike to an old part's (the form measure's "the same"); RECURRENCE_PENALTY for each
+    earlier bar of the part it comes back to."""
+    found = loop_similarity(timeline)
+    scaled = max(max(0.0, found.loop - LOOP_FREE) / (1 - LOOP_FREE), max(0.0, found.copy - SAME_PART) / (1 - SAME_PART))
+    return LOOP_PENALTY * scaled + RECURRENCE_PENALTY * found.recurrences
+
+
+def _event_log_prob(model: MelodyLSTM, hidden: torch.Tensor, pitch_logits: torch.Tensor, pitch: int, duration: int) -> float:
+    """The model's log-probability of one given event (a replayed one, which it did not choose)."""
+    duration_lp = model.duration_logits(hidden[None], torch.tensor([pitch])).log_softmax(-1)[0, duration]
+    return float(pitch_logits.log_softmax(-1)[pitch] + duration_lp)
 
 
 def _sample_events(model: MelodyLSTM, settings: Settings, primer: list[tuple[int, int]], seeds: list[int],
-                   pickups: list[int]) -> list[Timeline]:
+                   pickups: list[int], plans: list[str | None]) -> list[Timeline]:
     """One finished timeline per seed (pitch ids in the normalised key, durations in units).
 
     ``primer`` holds (pitch id, duration) events every tune starts with, from its first note
-    (``pickups[i]`` units before tune i's first downbeat). With ``beam`` 1 this is plain ancestral
-    sampling; wider, each live hypothesis proposes ``beam`` sampled continuations and the best
-    ``beam`` by mean log-probability survive, a hypothesis that loops paying :func:`loop_penalty`.
+    (``pickups[i]`` units before tune i's first downbeat); ``plans[i]`` is tune i's form. A repeated
+    part is played back (:func:`replayed_event`), the LSTM reading it as it goes. With ``beam`` 1
+    the rest is plain ancestral sampling; wider, each live hypothesis proposes ``beam`` sampled
+    continuations and the best ``beam`` by mean log-probability survive, a hypothesis that loops
+    paying :func:`loop_penalty`.
     """
     beam = settings.beam
     generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
     starts = []
-    for pickup in pickups:
-        start = Timeline(settings.meter, settings.key.mode, settings.bars, pickup, settings.plan)
+    for pickup, plan in zip(pickups, plans):
+        start = Timeline(settings.meter, settings.key.mode, settings.bars, pickup, plan)
         rows = []
         for pitch_id, duration in primer:
             rows.append(start.features())
@@ -333,6 +380,12 @@ def _sample_events(model: MelodyLSTM, settings: Settings, primer: list[tuple[int
             for h in hyps:
                 if h.timeline.now >= h.timeline.end:
                     candidates.append((h.score, h, -1, -1, h.log_prob))
+                    continue
+                replayed = replayed_event(h.timeline)
+                if replayed is not None:
+                    p, d = replayed
+                    lp = h.log_prob + _event_log_prob(model, hidden[h.row, 0], pitch_logits[h.row, 0], p, d)
+                    candidates.append((lp / (len(h.timeline.durations) + 1), h, p, d, lp))
                     continue
                 for lp, p, d in _expand(model, h, hidden[h.row, 0], pitch_logits[h.row, 0], settings, generators[s]):
                     if beam > 1 and (h.timeline.now + d) % settings.meter.bar_units == 0:
@@ -386,7 +439,8 @@ def generate_scores(params: dict[str, Any], seeds: list[int], weights_dir: Path)
     key = parse_key(params["key"]) if params["key"] else primer.key() if primer.pitches else parse_key(DEFAULT_KEY)
     melodist = load_model(params["model"], weights_dir)
     settings = Settings(meter, key, params["bars"], params["temperature"], params["top_k"], params["top_p"], params["beam"],
-                        params["end_on_tonic"], plan_for(params["form"], meter, params["bars"], melodist.habits))
+                        params["end_on_tonic"])
+    plans = [plan_for(params["form"], meter, params["bars"], melodist.habits, tune_draws(seed)[1]) for seed in seeds]
     total = settings.bars * meter.bar_units
     if primer.units - primer.pickup >= total:
         raise BadInput(f"primer lasts {(primer.units - primer.pickup) / meter.bar_units:.1f} bars of {meter} after its pickup, "
@@ -397,13 +451,13 @@ def generate_scores(params: dict[str, Any], seeds: list[int], weights_dir: Path)
         pickups = [primer.pickup] * len(seeds)
     else:
         asked = pickup_units(params["pickup"], meter)
-        pickups = [melodist.habits.draw_pickup(meter, random.Random(seed).random()) if asked is None else asked for seed in seeds]
+        pickups = [melodist.habits.draw_pickup(meter, tune_draws(seed)[0]) if asked is None else asked for seed in seeds]
     events = list(zip(primer.pitch_ids(key), primer.durations))
-    timelines = sample_events(melodist.model, settings, events, seeds, pickups)
+    timelines = sample_events(melodist.model, settings, events, seeds, pickups, plans)
     scores = []
     for timeline in timelines:
         score = to_score(timeline, settings, params["tempo"], params["instrument"])
-        score.meta = {"checkpoint": melodist.checkpoint.sha256, "form": settings.plan or FREE,
+        score.meta = {"checkpoint": melodist.checkpoint.sha256, "form": timeline.plan or FREE,
                       **({"notes": primer.notes} if primer.notes else {})}
         scores.append(score)
     return scores

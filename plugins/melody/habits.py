@@ -1,9 +1,11 @@
 """What a training corpus does by habit, per meter: how often (and how long) its pickups are, and
-which form its tunes of each length have most often. Generation draws ``pickup=auto`` and picks
-``form=auto`` from these, so a generated tune starts and repeats like the corpus's tunes.
+how often its tunes of each length have each form. Generation draws ``pickup=auto`` and
+``form=auto`` from these, so generated tunes start and repeat as often as the corpus's do (a
+corpus of jigs that are 80% AABB gives 80% AABB, not 100%).
 
 The habits travel in the checkpoint's config as short strings (``"6/8 0:120 6:301"``,
-``"4/4 4 AABB"``) and are read back, checked, at the door (:meth:`Habits.from_config`).
+``"4/4 4 AABB:310 ABCD:52"``) and are read back, checked, at the door (:meth:`Habits.from_config`).
+A checkpoint from before form counts were kept says ``"4/4 4 AABB"``: its commonest form, alone.
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ MAX_RECORDED_PARTS = 1024
 
 @dataclass(frozen=True)
 class Habits:
-    """Pickup lengths (units) counted per meter, and the commonest form per (meter, parts)."""
+    """Pickup lengths (units) counted per meter, and forms counted per (meter, parts)."""
 
     pickups: dict[str, dict[int, int]] = field(default_factory=dict)
-    forms: dict[tuple[str, int], str] = field(default_factory=dict)
+    forms: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, tunes: list[Tune]) -> Habits:
@@ -38,29 +40,26 @@ class Habits:
         for tune in tunes:
             pickups[str(tune.meter)][tune.pickup] += 1
             forms[(str(tune.meter), parts_needed(tune.bars))][tune_form(tune)] += 1
-        commonest = {where: max(sorted(counts), key=lambda form: counts[form]) for where, counts in forms.items()}
-        return cls({meter: dict(sorted(c.items())) for meter, c in pickups.items()}, commonest)
+        return cls({meter: dict(sorted(c.items())) for meter, c in pickups.items()},
+                   {where: _commonest_first(counts) for where, counts in forms.items()})
 
-    def form_for(self, meter: Meter, bars: int) -> str | None:
-        """The commonest form of the corpus's tunes of this meter and part count (then of any
-        meter with that part count); None (a free form) when the corpus had no such tunes."""
+    def form_for(self, meter: Meter, bars: int, uniform: float) -> str | None:
+        """A form drawn, with ``uniform`` in [0, 1), as often as the corpus's tunes of this meter and
+        part count have it (failing those, tunes of any meter with that part count); None (a free
+        form) when the corpus had no tune of that many parts."""
         parts = parts_needed(bars)
-        if (str(meter), parts) in self.forms:
-            return self.forms[(str(meter), parts)]
-        others = Counter(form for (_, count), form in sorted(self.forms.items()) if count == parts)
-        return others.most_common(1)[0][0] if others else None
+        counts = self.forms.get((str(meter), parts))
+        if counts is None:
+            pooled: Counter = Counter()
+            for (_, count), forms in sorted(self.forms.items()):
+                if count == parts:
+                    pooled.update(forms)
+            counts = _commonest_first(pooled)
+        return _drawn(counts, uniform) if counts else None
 
     def draw_pickup(self, meter: Meter, uniform: float) -> int:
         """A pickup length (units) drawn from the corpus's, for this meter, with ``uniform`` in [0, 1)."""
-        counts = self.pickups.get(str(meter))
-        if not counts:
-            return 0
-        target, total = uniform * sum(counts.values()), 0
-        for units, count in counts.items():
-            total += count
-            if target < total:
-                return units
-        return 0
+        return _drawn(self.pickups.get(str(meter), {}), uniform) or 0
 
     def pickup_rate(self, meter: Meter) -> float:
         counts = self.pickups.get(str(meter), {})
@@ -70,13 +69,14 @@ class Habits:
     def to_config(self) -> dict[str, list[str]]:
         return {"pickups": [f"{meter} " + " ".join(f"{units}:{count}" for units, count in counts.items())
                             for meter, counts in sorted(self.pickups.items())],
-                "forms": [f"{meter} {parts} {form}" for (meter, parts), form in sorted(self.forms.items())]}
+                "forms": [f"{meter} {parts} " + " ".join(f"{form}:{count}" for form, count in counts.items())
+                          for (meter, parts), counts in sorted(self.forms.items())]}
 
     @classmethod
     def from_config(cls, config: dict[str, Any], path: Path) -> Habits:
         """The habits a checkpoint records (none for one made before they were recorded)."""
         pickups: dict[str, dict[int, int]] = {}
-        forms: dict[tuple[str, int], str] = {}
+        forms: dict[tuple[str, int], dict[str, int]] = {}
         try:
             for line in config.get("pickups", []):
                 meter, *pairs = line.split()
@@ -86,14 +86,34 @@ class Habits:
                     raise ValueError(line)
                 pickups[meter] = counts
             for line in config.get("forms", []):
-                meter, parts, form = line.split()
+                meter, parts, *entries = line.split()
                 _meter(meter)
-                if check_form(form, max_parts=MAX_RECORDED_PARTS) != form or len(form) != int(parts):
+                counts = {}
+                for entry in entries:
+                    form, _, count = entry.partition(":")
+                    if check_form(form, max_parts=MAX_RECORDED_PARTS) != form or len(form) != int(parts):
+                        raise ValueError(line)
+                    counts[form] = int(count or 1)  # an older checkpoint names its commonest form alone
+                if not counts or min(counts.values()) < 1:
                     raise ValueError(line)
-                forms[(meter, int(parts))] = form
+                forms[(meter, int(parts))] = counts
         except (ValueError, TypeError, ParamError) as error:
             raise BadInput(f"{path}: checkpoint config has a malformed corpus habit ({error})") from None
         return cls(pickups, forms)
+
+
+def _commonest_first(counts: Counter) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _drawn(counts: dict, uniform: float):
+    """The key whose share of ``counts`` (in order) holds ``uniform`` in [0, 1); None when empty."""
+    target, total = uniform * sum(counts.values()), 0
+    for key, count in counts.items():
+        total += count
+        if target < total:
+            return key
+    return next(reversed(counts), None)  # uniform at 1.0 or rounding: the last
 
 
 def _meter(text: str) -> Meter:

@@ -42,12 +42,14 @@ class MelodyGenerator(Generator):
         Param("time_signature", str, "4/4", "meter: 4/4, 3/4, 6/8 (also 2/4, 2/2, 9/8, 12/8)", check=parse_meter),
         Param("key", str, None, "tonic and mode, e.g. 'D minor', 'Bb major', 'F#m' (default: the primer's key, "
               "found from its notes; D major without a primer)", check=parse_key),
-        Param("form", str, "auto", "the parts' plan, one letter per 8 bars: AABB, ABAB, AABA ... (auto: the corpus's "
-              "commonest for the meter and length; free: no plan)", check=check_form),
-        Param("pickup", str, "auto", "beats before the first bar line: auto (as often and as long as in the corpus; a "
-              "MIDI primer keeps its own), none, or a number such as 1 or 0.5", check=check_pickup),
+        Param("form", str, "auto", "the parts' plan, one letter per 8 bars: AABB, ABAB, AABA ... (a repeated part is "
+              "played back, with its own last bar; auto: drawn as often as the corpus's tunes of the meter and length "
+              "have each form; free: no plan)", check=check_form),
+        Param("pickup", str, "auto", "beats before the first bar line: auto (drawn as often and as long as the corpus's "
+              "tunes of the meter have them; a MIDI primer keeps its own), none, or a number such as 1 or 0.5", check=check_pickup),
         Param("tempo", float, 120.0, "quarter notes per minute", min=20.0, max=400.0),
-        Param("temperature", float, 0.85, "sampling temperature (lower: safer, higher: wilder; 0.85 matches the corpus statistics best)", min=0.05, max=3.0),
+        Param("temperature", float, 0.85, "sampling temperature of pitches (lower: safer, higher: wilder; 0.85 matches the corpus statistics best); "
+              "note lengths are drawn at the model's own odds", min=0.05, max=3.0),
         Param("top_k", int, 0, "sample only among the k likeliest choices (0: all)", min=0, max=128),
         Param("top_p", float, 1.0, "sample only within this much probability mass (nucleus)", min=0.01, max=1.0),
         Param("beam", int, 1, "stochastic beam search width (1: plain sampling; bars x beam at most 512)", min=1, max=16),
@@ -66,13 +68,16 @@ class MelodyGenerator(Generator):
     eval_params = (
         MODEL,
         Param("samples", int, 200, "tunes to generate for the music metrics", min=1, max=5000),
-        Param("temperature", float, 0.85, "sampling temperature of the generated tunes", min=0.05, max=3.0),
+        Param("temperature", float, 0.85, "pitch sampling temperature of the generated tunes", min=0.05, max=3.0),
         Param("seed", int, 0, "seed of the generated tunes"),
+        Param("form_samples", int, 200, "four-part tunes (25-32 bars, modelled on the held-out ones) to generate for "
+              "the form measures (0: skip)", min=0, max=5000),
         Param("beam_samples", int, 10, "four-part tunes to generate with beam=4 and check for loops (0: skip)", min=0, max=200),
     )
     #: A jig that leads in with an eighth-note pickup, then a waltz in its own rhythm (both AABB).
-    demo_params = [{"bars": 32, "time_signature": "6/8", "key": "E minor", "tempo": 110.0, "pickup": "1"},
-                   {"bars": 32, "time_signature": "3/4", "key": "G major", "tempo": 150.0, "pickup": "1"}]
+    #: The form is asked for: ``auto`` draws one per seed, and may draw AAAA or ABCD as the corpus has them.
+    demo_params = [{"bars": 32, "time_signature": "6/8", "key": "E minor", "tempo": 110.0, "pickup": "1", "form": "AABB"},
+                   {"bars": 32, "time_signature": "3/4", "key": "G major", "tempo": 150.0, "pickup": "1", "form": "AABB"}]
 
     def generate(self, params: dict[str, Any], seed: int) -> Score:
         return self.generate_many(params, [seed])[0]
