@@ -3,7 +3,7 @@
 The style ruler of `muse eval style` is mostly colour (docs/style.md, "Is the ruler sound?"):
 matching only the Lab mean and spread of a painting (Reinhard et al. 2001) leaves The Starry
 Night at 0.30, while moving the photo's whole colour distribution onto the painting's scores
-0.20. Both the colour loss of fast training and the ``transport`` start of a fast net use the
+0.21-0.23. Both the colour loss of fast training and the ``transport`` start of a fast net use the
 same description of that distribution: the pixels projected on fixed directions and sorted.
 """
 
