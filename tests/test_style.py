@@ -200,6 +200,48 @@ def test_untrained_skip_net_is_colour_transfer_and_learns_from_there(painting):
     assert float(colour_distance(photo, target)) > float(colour_distance(expected, target))
 
 
+def test_colour_transport_takes_the_whole_palette_and_keeps_the_structure(painting):
+    """Sliced colour transport lands closer to the painting's colour distribution than Reinhard's
+    mean-and-spread match, and keeps the photo's structure (a smooth per-pixel map)."""
+    from plugins.style.images import load_picture, reinhard_transfer, to_tensor
+    from plugins.style.losses import colour_distance
+    from plugins.style.metrics import ssim
+    from plugins.style.palette import colour_quantiles, transport_colours
+
+    photo, style = to_tensor(_photo()), load_picture(painting, 40)
+    target = colour_quantiles(style)
+    moved = transport_colours(photo, target)
+    assert moved.shape == photo.shape and float(moved.min()) >= 0 and float(moved.max()) <= 1
+    assert float(colour_distance(moved, target)) < 0.5 * float(colour_distance(reinhard_transfer(photo, style), target))
+    assert ssim(moved, photo) > 0.3
+    assert torch.equal(transport_colours(photo, target), moved)  # deterministic
+
+
+def test_a_transport_net_is_saved_and_loaded_with_its_palette(muse, in_tmp, painting):
+    """`-p transport=true`: the untrained net is colour transport, and the file says so."""
+    from engine.training import load_checkpoint
+    from plugins.style.fast import load_net
+    from plugins.style.images import load_picture, to_tensor
+    from plugins.style.model import SKIP_EPSILON
+    from plugins.style.palette import colour_quantiles, transport_colours
+
+    photos = in_tmp / "photos"
+    photos.mkdir()
+    PILImage.fromarray(_photo(64, 80)).save(photos / "p.png")
+    trained = muse("train", "style", "--style", str(painting), "--data", "photos", "--out", "t.safetensors",
+                   "--dry-run", "--width", "4", "--blocks", "1", "--crop", "32", "-p", "transport=true")
+    assert trained.code == 0, trained.err
+    assert load_checkpoint("t.safetensors", model="style").config["transport"] is True
+    net, _ = load_net(Path("t.safetensors"))
+    assert net.transport
+    expected = transport_colours(to_tensor(_photo()), colour_quantiles(load_picture(painting, 2 * 32)))
+    assert torch.allclose(net.colours, colour_quantiles(load_picture(painting, 2 * 32)))
+    assert net(to_tensor(_photo())).shape == expected.shape
+    untrained = type(net)(4, 1, skip=True, transport=True)
+    untrained.colours.copy_(net.colours)
+    assert torch.allclose(untrained(to_tensor(_photo())), expected.clamp(SKIP_EPSILON, 1 - SKIP_EPSILON), atol=1e-5)
+
+
 def test_a_checkpoint_of_another_model_is_refused(in_tmp, engine):
     from engine.training import save_checkpoint
 

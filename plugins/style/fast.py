@@ -19,14 +19,14 @@ from engine.training import Trainer, build_within_limit, data_fingerprint, load_
 from .data import ContentCrops
 from .features import make_encoder
 from .images import lab_moments, load_picture, to_pixels
-from .losses import StyleObjective, blended_grams, sorted_colours
+from .losses import StyleObjective, blended_grams
 from .model import TransformerNet
+from .palette import colour_quantiles
 
 MODEL_NAME = "style"
 #: What a style checkpoint's config must say, bounded to what loads in reasonable memory.
-CONFIG = (Field("width", int, 1, 256), Field("blocks", int, 1, 32), Field("skip", bool, required=False))
-#: Sorted colour projections of the painting(s) are kept at this many quantiles.
-COLOUR_QUANTILES = 4096
+CONFIG = (Field("width", int, 1, 256), Field("blocks", int, 1, 32), Field("skip", bool, required=False),
+          Field("transport", bool, required=False))
 STEPS_PER_EPOCH = 100
 
 
@@ -60,14 +60,17 @@ def train(job: TrainJob) -> dict[str, Any]:
     targets = blended_grams(encoder, styles, weights)
     objective = StyleObjective(encoder, targets, {}, params["strength"], colour_target=blended_colours(styles, weights),
                                colour_weight=params["colour"])
-    net = TransformerNet(params["width"], params["blocks"], params["skip"])
-    if params["skip"]:
+    net = TransformerNet(params["width"], params["blocks"], params["skip"], params["transport"])
+    if net.transport:
+        net.colours.copy_(blended_colours(styles, weights))
+    elif params["skip"]:
         net.palette.copy_(sum((lab_moments(s) * (w / sum(weights)) for s, w in zip(styles, weights)),
                               torch.zeros(1, 2, 3)))
     optimizer = torch.optim.Adam(net.parameters(), lr=params["lr"])
     batch_size = 1 if job.dry_run else params["batch_size"]
     crops = ContentCrops(job.data, 32 if job.dry_run else crop, batch_size, job.seed, STEPS_PER_EPOCH)
-    config = {"width": params["width"], "blocks": params["blocks"], "skip": params["skip"], "colour": params["colour"],
+    config = {"width": params["width"], "blocks": params["blocks"], "skip": params["skip"],
+              "transport": net.transport, "colour": params["colour"],
               "features": params["features"],
               "strength": params["strength"], "crop": crop, "styles": [p.name for p in paths], "style_weights": weights}
     preview = crops.images[0]
@@ -99,8 +102,7 @@ def blended_colours(styles: list[torch.Tensor], weights: list[float]) -> torch.T
     """The paintings' colour quantiles mixed by weight: in one dimension the weighted mean of
     quantile functions is the Wasserstein barycentre, i.e. the blend of the palettes."""
     total = sum(weights)
-    quantiles = [torch.nn.functional.interpolate(sorted_colours(style), size=COLOUR_QUANTILES, mode="linear",
-                                                 align_corners=True) for style in styles]
+    quantiles = [colour_quantiles(style) for style in styles]
     return sum((q * (w / total) for q, w in zip(quantiles, weights)), torch.zeros_like(quantiles[0]))
 
 
@@ -108,7 +110,8 @@ def load_net(path: Path) -> tuple[TransformerNet, str]:
     """A trained net and its checkpoint's sha256; wrong files fail with one line."""
     checkpoint = load_checkpoint(path, model=MODEL_NAME, schema=CONFIG)
     config = checkpoint.config
-    net = build_within_limit(lambda: TransformerNet(config["width"], config["blocks"], config.get("skip", False)), path)
+    net = build_within_limit(lambda: TransformerNet(config["width"], config["blocks"], config.get("skip", False),
+                                                            config.get("transport", False)), path)
     load_module(net, checkpoint, "net")
     return net.eval(), checkpoint.sha256
 

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from .model import Encoder
+from .palette import sorted_colours
 
 #: Style against content at strength 1; picked by eye on the shared paintings with the random
 #: encoder (docs/style.md): 30 keeps the photo's texture, 300 covers it in fine stipple.
@@ -38,21 +39,6 @@ def blended_grams(encoder: Encoder, styles: list[torch.Tensor], weights: list[fl
                 if name in encoder.style_layers:
                     targets[name] = targets.get(name, 0) + gram(value) * (weight / total)
     return targets
-
-
-#: Directions the colour distance projects pixels on (fixed, like the encoder: the same in every run).
-COLOUR_DIRECTIONS = 16
-COLOUR_SEED = 20110601
-
-
-def _colour_directions() -> torch.Tensor:
-    directions = torch.randn(COLOUR_DIRECTIONS, 3, generator=torch.Generator().manual_seed(COLOUR_SEED))
-    return directions / directions.norm(dim=1, keepdim=True)
-
-
-def sorted_colours(image: torch.Tensor) -> torch.Tensor:
-    """``(B, 3, H, W)`` -> ``(B, D, H*W)``: the pixels projected on each direction, sorted."""
-    return torch.einsum("dc,bcn->bdn", _colour_directions().to(image), image.flatten(2)).sort(-1).values
 
 
 def colour_distance(image: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .images import recolour
+from .palette import COLOUR_DIRECTIONS, COLOUR_QUANTILES, transport_colours
 
 #: The encoder's weights come from this seed, never from the work's seed: the "network" must be
 #: the same for every run, or a style loss would mean something different each time.
@@ -185,24 +186,28 @@ class TransformerNet(nn.Module):
     into 0..1 by a sigmoid so the net never has to learn clamping.
 
     With ``skip`` the net paints *over* the photo: the photo is first moved to the painting's
-    colour statistics (``palette``: Lab mean and spread, Reinhard et al. 2001), the net's output
-    is added to that image's logits, and its last layer starts at zero, so an untrained net is
+    colour statistics (``palette``: Lab mean and spread, Reinhard et al. 2001; with ``transport``
+    its whole colour distribution instead, ``colours``: :func:`palette.transport_colours`), the
+    net's output is added to that image's logits, and its last layer starts at zero, so an untrained net is
     plain colour transfer and training only has to add the brushwork. Without it the net must
     first learn to rebuild the photo through a 4x bottleneck, which on a small CPU budget never
     gets past a blur (docs/style.md, "Fast mode").
     """
 
-    def __init__(self, width: int = 16, blocks: int = 3, skip: bool = False):
+    def __init__(self, width: int = 16, blocks: int = 3, skip: bool = False, transport: bool = False):
         super().__init__()
-        self.skip = skip
+        self.skip, self.transport = skip, skip and transport
         self.net = nn.Sequential(
             ConvLayer(3, width, 9), ConvLayer(width, 2 * width, 3, 2), ConvLayer(2 * width, 4 * width, 3, 2),
             *(ResidualBlock(4 * width) for _ in range(blocks)),
             UpsampleConv(4 * width, 2 * width), UpsampleConv(2 * width, width),
             nn.Conv2d(width, 3, 9, padding=4, padding_mode="reflect"),
         )
-        if skip:
+        if self.transport:
+            self.register_buffer("colours", torch.zeros(1, COLOUR_DIRECTIONS, COLOUR_QUANTILES))
+        elif skip:
             self.register_buffer("palette", torch.tensor([[50.0, 0.0, 0.0], [20.0, 10.0, 10.0]])[None])
+        if skip:
             last = self.net[-1]
             assert isinstance(last, nn.Conv2d)
             nn.init.zeros_(last.weight)
@@ -212,7 +217,7 @@ class TransformerNet(nn.Module):
         height, width = image.shape[-2:]
         painted = self.net(_pad_to_multiple(image * 2.0 - 1.0, 4))[..., :height, :width]
         if self.skip:
-            base = recolour(image, self.palette)
+            base = transport_colours(image, self.colours) if self.transport else recolour(image, self.palette)
             painted = painted + torch.logit(base.clamp(SKIP_EPSILON, 1 - SKIP_EPSILON))
         return torch.sigmoid(painted)
 

@@ -59,6 +59,8 @@ class StyleStylizer(Stylizer):
         Param("width", int, 16, "channels of the net's first layer (Johnson et al.: 32)", min=4, max=128),
         Param("blocks", int, 3, "residual blocks", min=1, max=10),
         Param("skip", bool, True, "paint over the photo (the net starts as the identity) instead of rebuilding it"),
+        Param("transport", bool, False, "with skip: start from the painting's whole colour distribution (sliced "
+              "transport) instead of its Lab mean and spread (Reinhard)"),
         Param("colour", float, 10.0, "weight of the colour-distribution loss (sliced Wasserstein to the painting's pixels)",
               min=0.0, max=1000.0),
         FEATURES, WEIGHTS,
