@@ -269,6 +269,30 @@ def test_eval_reports_baselines_and_metrics(muse, corpus, checkpoint):
     assert 0 <= report["empty_beat_rate_held_out"] <= 1
 
 
+def test_eval_draws_each_meter_its_own_tunes_beside_a_real_floor(muse, corpus, checkpoint):
+    """Every held-out meter gets ``meter_samples`` generated tunes and a floor from as many real
+    training tunes of that meter (all of them when there are fewer)."""
+    import json
+
+    from plugins.melody.corpora import load_corpus
+    from plugins.melody.data import split
+
+    train, held = split(load_corpus(corpus).tunes)
+    assert held and train
+    result = muse("eval", "melody", "--data", str(corpus), "-p", f"model={checkpoint}", "-p", "samples=1",
+                  "-p", "meter_samples=5", "-p", "form_samples=0", "-p", "beam_samples=0", "--json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    for meter in {str(t.meter) for t in held}:
+        key = meter.replace("/", "_")
+        assert report[f"meter_{key}_generated_tunes"] == 5
+        assert report[f"meter_{key}_held_out_tunes"] == sum(str(t.meter) == meter for t in held)
+        assert report[f"meter_{key}_floor_tunes"] == min(5, sum(str(t.meter) == meter for t in train))
+        assert 0 <= report[f"meter_{key}_onset_tvd_floor"] <= 1 and 0 <= report[f"meter_{key}_onset_tvd"] <= 1
+    result = muse("eval", "melody", "--data", str(corpus), "-p", f"model={checkpoint}", "-p", "meter_samples=0")
+    assert result.code == 1 and "meter_samples" in result.err and len(result.err.strip().splitlines()) == 1
+
+
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path, monkeypatch):
     """Parsed ABC goes to a cache of the test's own, never the user's."""

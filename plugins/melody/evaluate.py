@@ -5,11 +5,15 @@ exactly as training splits them, the n-grams are fitted on the training tunes, a
 are scored on the held-out tunes. Generated tunes copy the held-out tunes' meters, modes and
 lengths, so the metrics compare like with like. The form measures, which only tunes of four
 8-bar parts have, are taken over ``form_samples`` tunes modelled on the held-out four-part tunes
-(a few percent of ``samples`` would be a dozen tunes).
+(a few percent of ``samples`` would be a dozen tunes). Each meter's rhythm is likewise measured on
+``meter_samples`` tunes of its own, modelled on that meter's held-out tunes, beside a floor: the
+same distance for as many real training tunes of the meter, which is what sampling noise alone
+gives at that size.
 """
 
 from __future__ import annotations
 
+import random
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -32,6 +36,7 @@ from .ngram import KneserNey, event_ids
 
 NGRAM_ORDERS = (1, 2, 3, 4)
 BEAM = 4  # the beam width whose tunes are checked for loops
+FLOOR_DRAWS = 5  # draws of real training tunes whose mean distance is a meter's noise floor
 
 
 @torch.no_grad()
@@ -72,6 +77,17 @@ def templates(held: list[Tune], samples: int) -> list[Tune]:
     if samples <= len(held):
         return [held[i * len(held) // samples] for i in range(samples)]
     return [held[i % len(held)] for i in range(samples)]
+
+
+def onset_floor(train: list[Tune], held: list[Melody], size: int, seed: int) -> tuple[float, int]:
+    """Mean onset-position distance between ``size`` real training tunes (fewer when there are not
+    so many; ``FLOOR_DRAWS`` seeded draws) and ``held``, and the tunes per draw: the distance that a
+    generator as good as the corpus itself would still show at this sample size."""
+    size = min(size, len(train))
+    reference = onset_positions(held)
+    distances = [total_variation(onset_positions(held_out_melody(t) for t in random.Random(seed + draw).sample(train, size)),
+                                 reference) for draw in range(FLOOR_DRAWS)]
+    return sum(distances) / FLOOR_DRAWS, size
 
 
 def generated_melodies(melodist: Melodist, models: list[Tune], temperature: float, seed: int, beam: int = 1) -> list[Melody]:
@@ -142,16 +158,22 @@ def evaluate_melody(data: Path | None, params: dict[str, Any], weights_dir: Path
         report[f"pickup_rate_{source}"] = pickup_rate(melodies)
         report[f"distinct_bars_{source}"] = distinct_bars(melodies)
     for meter in sorted(count, key=lambda m: -count[m]):
-        mine = [m for m in real if str(m.meter) == meter]
-        theirs = [m for m in made if str(m.meter) == meter]
+        held_of_meter = [t for t in held if str(t.meter) == meter]
+        mine = [held_out_melody(t) for t in held_of_meter]
+        theirs = generated_melodies(melodist, templates(held_of_meter, params["meter_samples"]), params["temperature"],
+                                    params["seed"])
         key = meter.replace("/", "_")
         report[f"meter_{key}_held_out_tunes"] = len(mine)
         report[f"meter_{key}_generated_tunes"] = len(theirs)
         report[f"meter_{key}_lstm_nll_per_event"] = nll[meter] / count[meter]
         report[f"meter_{key}_pickup_rate_held_out"] = pickup_rate(mine)
-        if theirs:
-            report[f"meter_{key}_pickup_rate_generated"] = pickup_rate(theirs)
-            report[f"meter_{key}_onset_tvd"] = total_variation(onset_positions(theirs), onset_positions(mine))
+        report[f"meter_{key}_pickup_rate_generated"] = pickup_rate(theirs)
+        report[f"meter_{key}_onset_tvd"] = total_variation(onset_positions(theirs), onset_positions(mine))
+        train_of_meter = [t for t in train if str(t.meter) == meter]
+        if train_of_meter:
+            floor, size = onset_floor(train_of_meter, mine, params["meter_samples"], params["seed"])
+            report[f"meter_{key}_onset_tvd_floor"] = floor
+            report[f"meter_{key}_floor_tunes"] = size
     if params["beam_samples"] and four_part_held:
         beamed = templates(four_part_held, params["beam_samples"])
         looped = generated_melodies(melodist, beamed, params["temperature"], params["seed"], beam=BEAM)

@@ -72,6 +72,8 @@ class MelodyGenerator(Generator):
         Param("seed", int, 0, "seed of the generated tunes"),
         Param("form_samples", int, 200, "four-part tunes (25-32 bars, modelled on the held-out ones) to generate for "
               "the form measures (0: skip)", min=0, max=5000),
+        Param("meter_samples", int, 100, "tunes to generate per meter, modelled on that meter's held-out tunes, for its "
+              "onset-position distance and pickup rate", min=1, max=5000),
         Param("beam_samples", int, 10, "four-part tunes to generate with beam=4 and check for loops (0: skip)", min=0, max=200),
     )
     #: A jig that leads in with an eighth-note pickup, then a waltz in its own rhythm (both AABB).
