@@ -155,7 +155,8 @@ def train(job: TrainJob) -> dict[str, Any]:
                 group["lr"] = rate
         rec_noise = pyramid.reconstruction_noise if scale == 0 else torch.zeros_like(real)
         count = params["batch_size"]
-        for _ in range(updates_per_step(pyramid.sizes[scale], params, steps)):
+        repeats = updates_per_step(pyramid.sizes[scale], params, steps)
+        for _ in range(repeats):
             windows = [random_window(pyramid.sizes[scale], params["window"]) for _ in range(count)]  # global RNG: resumed
             real_part = torch.cat([crop(real, window) for window in windows])
             with torch.no_grad():
@@ -175,7 +176,7 @@ def train(job: TrainJob) -> dict[str, Any]:
                 g_optimizer.zero_grad(set_to_none=True)
                 g_loss.backward()
                 g_optimizer.step()
-        return {"scale": float(scale), "critic": c_loss.item(), "adv": adversarial.item(), "rec": rec_loss.item(), "n": count * updates_per_step(pyramid.sizes[scale], params, steps)}
+        return {"scale": float(scale), "critic": c_loss.item(), "adv": adversarial.item(), "rec": rec_loss.item(), "n": count * repeats}
 
     result = trainer.fit(lambda epoch: iter(range(steps)), step)
     return {**result, "scales": painting.scales, "size": f"{width}x{height}"}
