@@ -227,9 +227,7 @@ class Studio:
     def work_file(self, work_id: str, name: str) -> Path:
         """A file of a work. A score's audio preview is rendered here, when the player first asks
         for it, not in the job that made the score (see `jobs.preview_name`)."""
-        record = self.workspace.get(work_id)
-        preview = record["files"].get("preview")
-        if name == preview and not (self.workspace.folder(work_id) / name).is_file():
+        if name == self.workspace.get(work_id)["files"].get("preview"):  # made once, then read
             return self.download(work_id, Path(name).suffix)
         return self.workspace.file(work_id, name)
 
