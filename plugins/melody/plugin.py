@@ -12,7 +12,7 @@ from engine import Generator, Param, ParamError, Score, hookimpl
 from engine.training_params import common_train_params
 from engine.theory import parse_key
 
-from .events import check_pickup, parse_meter
+from .events import check_pickup, check_rhythm, parse_meter
 from .form import check_form
 
 WEIGHTS = Path(__file__).parent / "weights"
@@ -47,6 +47,9 @@ class MelodyGenerator(Generator):
               "have each form; free: no plan)", check=check_form),
         Param("pickup", str, "auto", "beats before the first bar line: auto (drawn as often and as long as the corpus's "
               "tunes of the meter have them; a MIDI primer keeps its own), none, or a number such as 1 or 0.5", check=check_pickup),
+        Param("rhythm", str, "auto", "rhythm style, by the share of notes on off-beat sixteenths: plain (under 2%), light "
+              "(2-10%), busy (10-20%, a polka), dense (20% or more); auto: drawn as often as the corpus's tunes of the "
+              "meter have each", check=check_rhythm),
         Param("tempo", float, 120.0, "quarter notes per minute", min=20.0, max=400.0),
         Param("temperature", float, 0.85, "sampling temperature of pitches (lower: safer, higher: wilder; 0.85 matches the corpus statistics best); "
               "note lengths are drawn at the model's own odds", min=0.05, max=3.0),
