@@ -251,7 +251,7 @@ def test_primers_continue_and_bad_primers_are_refused(muse, in_tmp, checkpoint):
 
 def test_impossible_key_and_meter_are_one_line_errors(muse, in_tmp, checkpoint):
     for param, words in [("key=Q major", "not a key"), ("time_signature=7/3", "impossible meter"),
-                         ("time_signature=5/4", "not supported"), ("rhythm=swing", "auto, plain, light, busy, dense")]:
+                         ("time_signature=5/4", "not supported"), ("rhythm=swing", "auto, plain, light, lively, busy, dense, running")]:
         result = muse("generate", "melody", "-p", f"model={checkpoint}", "-p", param, "-o", "x.mid")
         assert result.code == 1 and words in result.err and len(result.err.strip().splitlines()) == 1
 
@@ -399,14 +399,15 @@ def test_habits_follow_the_corpus_and_survive_the_checkpoint(tmp_path):
     assert habits.form_for(Meter(6, 8), 30, 0.9) == "ABCD"  # no 6/8 tune of four parts: any meter's
     assert habits.form_for(Meter(4, 4), 8, 0.5) is None  # no tune of one part: a free form
     # 4/4 in quarters is plain; 3/4 in dotted eighths (9 units) has every other onset on an off-beat sixteenth
-    assert habits.rhythms == {"4/4": {0: 4}, "3/4": {3: 3}}
-    assert habits.draw_rhythm(Meter(4, 4), 0.99) == 0 and habits.draw_rhythm(Meter(3, 4), 0.1) == 3
-    assert habits.draw_rhythm(Meter(2, 4), 0.5) == 0  # a meter the corpus never had: plain
+    assert habits.rhythms == {("4/4", 4): {0: 4}, ("3/4", 2): {5: 3}}
+    assert habits.draw_rhythm(Meter(4, 4), 32, 0.99) == 0 and habits.draw_rhythm(Meter(3, 4), 16, 0.1) == 5
+    assert habits.draw_rhythm(Meter(3, 4), 64, 0.1) == 5  # no 3/4 tune of 8 parts: the meter's tunes of any length
+    assert habits.draw_rhythm(Meter(2, 4), 16, 0.5) == 0  # a meter the corpus never had: plain
     assert Habits.from_config(habits.to_config(), tmp_path) == habits
     older = Habits.from_config({"forms": ["4/4 4 AABB"]}, tmp_path)  # a checkpoint that kept the commonest alone
     assert older.form_for(Meter(4, 4), 32, 0.99) == "AABB"
     for config in ({"pickups": ["4/4 60:1"]}, {"forms": ["4/4 4 AAB:3"]}, {"forms": ["4/4 4 AABB:0"]},
-                   {"rhythms": ["2/4 7:3"]}):
+                   {"rhythms": ["2/4 2 7:3"]}, {"rhythms": ["2/4 0:3"]}):
         with pytest.raises(BadInput, match="corpus habit"):
             Habits.from_config(config, tmp_path)  # a pickup longer than the bar, a form of the wrong length, no count,
             # a rhythm style that does not exist
@@ -543,7 +544,7 @@ def test_rhythm_styles_are_counted_and_a_busy_tune_is_asked_for(tmp_path):
     from plugins.melody.train import event_loss
 
     assert [RHYTHMS[rhythm_of(onsets)] for onsets in ([0, 6, 12, 18], [0, 3, 6, 12, 18, 24, 30, 36],
-                                                      [0, 3, 6, 12, 15, 18], [-3, 0, 6])] == ["plain", "busy", "dense", "dense"]
+                                                      [0, 3, 6, 12, 15, 18], [-3, 0, 6])] == ["plain", "lively", "dense", "dense"]
     for i in range(4):
         write_notes(tmp_path / f"polka{i}.mid", polka(i), meter=(2, 4))
         write_notes(tmp_path / f"march{i}.mid", polka(i, busy=False), meter=(2, 4))

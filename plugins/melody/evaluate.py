@@ -103,7 +103,7 @@ def generated_melodies(melodist: Melodist, models: list[Tune], temperature: floa
         draws = [tune_draws(seed + i) for i in indices]
         pickups = [melodist.habits.draw_pickup(meter, pickup) for pickup, _, _ in draws]
         plans = [plan_for(AUTO, meter, bars, melodist.habits, form) for _, form, _ in draws]
-        rhythms = [rhythm_for(AUTO, meter, melodist.habits, rhythm) for _, _, rhythm in draws]
+        rhythms = [rhythm_for(AUTO, meter, bars, melodist.habits, rhythm) for _, _, rhythm in draws]
         timelines = sample_events(melodist.model, settings, [], [seed + i for i in indices], pickups, plans, rhythms)
         for i, timeline in zip(indices, timelines):
             pitches = [pitch_of_id(p, 0) for p in timeline.pitch_ids]

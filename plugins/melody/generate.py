@@ -53,7 +53,7 @@ PRIMER_NOTE_UNITS = UNITS_PER_QUARTER // 2  # primer pitch lists are eighth note
 #: What a melody checkpoint's config must say, bounded to what loads in reasonable memory.
 CONFIG = (Field("hidden", int, 1, 4096), Field("layers", int, 1, 16),
           Field("pickups", list, 0, 64, required=False), Field("forms", list, 0, 1024, required=False),
-          Field("rhythms", list, 0, 64, required=False))
+          Field("rhythms", list, 0, 1024, required=False))
 
 
 # -- the model -----------------------------------------------------------------------------------
@@ -153,10 +153,10 @@ def tune_draws(seed: int) -> tuple[float, float, float]:
     return rng.random(), rng.random(), rng.random()
 
 
-def rhythm_for(rhythm: str, meter: Meter, habits: Habits, uniform: float) -> int:
+def rhythm_for(rhythm: str, meter: Meter, bars: int, habits: Habits, uniform: float) -> int:
     """The rhythm style of a tune (an index into RHYTHMS): the one asked for, or (auto) one drawn
-    with ``uniform`` as often as the corpus's tunes of that meter have it."""
-    return habits.draw_rhythm(meter, uniform) if rhythm == "auto" else RHYTHMS.index(rhythm)
+    with ``uniform`` as often as the corpus's tunes of that meter and length have it."""
+    return habits.draw_rhythm(meter, bars, uniform) if rhythm == AUTO else RHYTHMS.index(rhythm)
 
 
 # -- sampling ------------------------------------------------------------------------------------
@@ -450,7 +450,7 @@ def generate_scores(params: dict[str, Any], seeds: list[int], weights_dir: Path)
     settings = Settings(meter, key, params["bars"], params["temperature"], params["top_k"], params["top_p"], params["beam"],
                         params["end_on_tonic"])
     plans = [plan_for(params["form"], meter, params["bars"], melodist.habits, tune_draws(seed)[1]) for seed in seeds]
-    rhythms = [rhythm_for(params["rhythm"], meter, melodist.habits, tune_draws(seed)[2]) for seed in seeds]
+    rhythms = [rhythm_for(params["rhythm"], meter, params["bars"], melodist.habits, tune_draws(seed)[2]) for seed in seeds]
     total = settings.bars * meter.bar_units
     if primer.units - primer.pickup >= total:
         raise BadInput(f"primer lasts {(primer.units - primer.pickup) / meter.bar_units:.1f} bars of {meter} after its pickup, "

@@ -48,7 +48,7 @@ class MelodyGenerator(Generator):
         Param("pickup", str, "auto", "beats before the first bar line: auto (drawn as often and as long as the corpus's "
               "tunes of the meter have them; a MIDI primer keeps its own), none, or a number such as 1 or 0.5", check=check_pickup),
         Param("rhythm", str, "auto", "rhythm style, by the share of notes on off-beat sixteenths: plain (under 2%), light "
-              "(2-10%), busy (10-20%), dense (20% or more); auto: drawn as often as the corpus's tunes of the "
+              "(2-10%), lively (10-20%), busy (20-30%), dense (30-40%), running (40% or more); auto: drawn as often as the corpus's tunes of the "
               "meter have each", check=check_rhythm),
         Param("tempo", float, 120.0, "quarter notes per minute", min=20.0, max=400.0),
         Param("temperature", float, 0.85, "sampling temperature of pitches (lower: safer, higher: wilder; 0.85 matches the corpus statistics best); "
