@@ -552,10 +552,10 @@ def test_rhythm_styles_are_counted_and_a_busy_tune_is_asked_for(tmp_path):
     assert sorted(RHYTHMS[tune_rhythm(t)] for t in tunes) == ["dense"] * 4 + ["plain"] * 4
     data = encode_tunes(tunes)
     torch.manual_seed(0)
-    model = MelodyLSTM(hidden=16, layers=1, dropout=0.0)
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.03)
+    model = MelodyLSTM(hidden=32, layers=1, dropout=0.0)  # narrower, its duration head often stalls on the average
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
     with one_thread():
-        for _ in range(60):
+        for _ in range(120):
             loss, count = event_loss(model, data.features, data.pitches, data.durations)
             optimizer.zero_grad()
             (loss / count).backward()
@@ -568,7 +568,7 @@ def test_rhythm_styles_are_counted_and_a_busy_tune_is_asked_for(tmp_path):
         onsets = [o for t in timelines for o in t.onsets]
         return sum(map(off_beat_sixteenth, onsets)) / len(onsets)
 
-    assert sixteenth_share("dense") > 0.2 and sixteenth_share("plain") < 0.05
+    assert sixteenth_share("dense") > 0.25 and sixteenth_share("plain") < 0.1
 
 
 def test_generation_records_the_rhythm_it_drew_or_was_given(checkpoint):
