@@ -12,7 +12,7 @@ from engine import Generator, Param, ParamError, Score, hookimpl
 from engine.training_params import common_train_params
 from engine.theory import parse_key
 
-from .events import check_pickup, check_rhythm, parse_meter
+from .events import check_pickup, check_rhythm, parse_meter, rhythm_ranges
 from .form import check_form
 
 WEIGHTS = Path(__file__).parent / "weights"
@@ -47,9 +47,8 @@ class MelodyGenerator(Generator):
               "have each form; free: no plan)", check=check_form),
         Param("pickup", str, "auto", "beats before the first bar line: auto (drawn as often and as long as the corpus's "
               "tunes of the meter have them; a MIDI primer keeps its own), none, or a number such as 1 or 0.5", check=check_pickup),
-        Param("rhythm", str, "auto", "rhythm style, by the share of notes on off-beat sixteenths: plain (under 2%), light "
-              "(2-10%), lively (10-20%), busy (20-30%), dense (30-40%), running (40% or more); auto: drawn as often as the corpus's tunes of the "
-              "meter have each", check=check_rhythm),
+        Param("rhythm", str, "auto", f"rhythm style, by the share of notes on off-beat sixteenths: {rhythm_ranges()}; "
+              "auto: drawn as often as the corpus's tunes of the meter and length have each", check=check_rhythm),
         Param("tempo", float, 120.0, "quarter notes per minute", min=20.0, max=400.0),
         Param("temperature", float, 0.85, "sampling temperature of pitches (lower: safer, higher: wilder; 0.85 matches the corpus statistics best); "
               "note lengths are drawn at the model's own odds", min=0.05, max=3.0),
