@@ -79,9 +79,11 @@ class MelodyGenerator(Generator):
         Param("beam_samples", int, 10, "four-part tunes to generate with beam=4 and check for loops (0: skip)", min=0, max=200),
     )
     #: A jig that leads in with an eighth-note pickup, then a waltz in its own rhythm (both AABB).
-    #: The form is asked for: ``auto`` draws one per seed, and may draw AAAA or ABCD as the corpus has them.
+    #: The form is asked for: ``auto`` draws one per seed, and may draw AAAA or ABCD as the corpus has them;
+    #: so is the waltz's plain rhythm (quarters and halves), where ``auto`` may draw a 3/4 air in eighths.
     demo_params = [{"bars": 32, "time_signature": "6/8", "key": "E minor", "tempo": 110.0, "pickup": "1", "form": "AABB"},
-                   {"bars": 32, "time_signature": "3/4", "key": "G major", "tempo": 150.0, "pickup": "1", "form": "AABB"}]
+                   {"bars": 32, "time_signature": "3/4", "key": "G major", "tempo": 150.0, "pickup": "1", "form": "AABB",
+                    "rhythm": "plain"}]
 
     def generate(self, params: dict[str, Any], seed: int) -> Score:
         return self.generate_many(params, [seed])[0]
