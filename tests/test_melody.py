@@ -251,7 +251,7 @@ def test_primers_continue_and_bad_primers_are_refused(muse, in_tmp, checkpoint):
 
 def test_impossible_key_and_meter_are_one_line_errors(muse, in_tmp, checkpoint):
     for param, words in [("key=Q major", "not a key"), ("time_signature=7/3", "impossible meter"),
-                         ("time_signature=5/4", "not supported")]:
+                         ("time_signature=5/4", "not supported"), ("rhythm=swing", "auto, plain, light, lively, busy, dense, running")]:
         result = muse("generate", "melody", "-p", f"model={checkpoint}", "-p", param, "-o", "x.mid")
         assert result.code == 1 and words in result.err and len(result.err.strip().splitlines()) == 1
 
@@ -398,12 +398,19 @@ def test_habits_follow_the_corpus_and_survive_the_checkpoint(tmp_path):
     assert [habits.form_for(Meter(4, 4), 32, u) for u in (0.1, 0.7, 0.8)] == ["AAAA", "AAAA", "ABCD"]
     assert habits.form_for(Meter(6, 8), 30, 0.9) == "ABCD"  # no 6/8 tune of four parts: any meter's
     assert habits.form_for(Meter(4, 4), 8, 0.5) is None  # no tune of one part: a free form
+    # 4/4 in quarters is plain; 3/4 in dotted eighths (9 units) has every other onset on an off-beat sixteenth
+    assert habits.rhythms == {("4/4", 4): {0: 4}, ("3/4", 2): {5: 3}}
+    assert habits.draw_rhythm(Meter(4, 4), 32, 0.99) == 0 and habits.draw_rhythm(Meter(3, 4), 16, 0.1) == 5
+    assert habits.draw_rhythm(Meter(3, 4), 64, 0.1) == 5  # no 3/4 tune of 8 parts: the meter's tunes of any length
+    assert habits.draw_rhythm(Meter(2, 4), 16, 0.5) == 0  # a meter the corpus never had: plain
     assert Habits.from_config(habits.to_config(), tmp_path) == habits
     older = Habits.from_config({"forms": ["4/4 4 AABB"]}, tmp_path)  # a checkpoint that kept the commonest alone
     assert older.form_for(Meter(4, 4), 32, 0.99) == "AABB"
-    for config in ({"pickups": ["4/4 60:1"]}, {"forms": ["4/4 4 AAB:3"]}, {"forms": ["4/4 4 AABB:0"]}):
+    for config in ({"pickups": ["4/4 60:1"]}, {"forms": ["4/4 4 AAB:3"]}, {"forms": ["4/4 4 AABB:0"]},
+                   {"rhythms": ["2/4 2 7:3"]}, {"rhythms": ["2/4 0:3"]}):
         with pytest.raises(BadInput, match="corpus habit"):
-            Habits.from_config(config, tmp_path)  # a pickup longer than the bar, a form of the wrong length, no count
+            Habits.from_config(config, tmp_path)  # a pickup longer than the bar, a form of the wrong length, no count,
+            # a rhythm style that does not exist
 
 
 def test_a_repeated_part_is_played_back_with_an_ending_of_its_own():
@@ -443,9 +450,13 @@ def test_a_pickup_is_written_and_a_primer_keeps_it(muse, in_tmp, checkpoint):
     assert [(s.numerator, s.denominator) for s in signatures] == [(1, 8), (6, 8)]  # the pickup bar, then the jig
     jig = Engine().load("jig.mid")
     assert jig.pickup == 1 and abs(jig.duration - (0.25 + 4 * 1.5)) < 1e-6
-    more = Engine().generate("melody", seed=1, model=str(checkpoint), primer="jig.mid", bars=8, time_signature="6/8")
-    assert more.pickup == 1 and more.key == "E minor"  # its pickup kept, its key found (given in the file)
-    assert [(n.pitch, round(n.start, 6)) for n in more.notes[:len(jig.notes)]] == [(n.pitch, round(n.start, 6)) for n in jig.notes]
+    # A primer in E minor written as Muse writes a pickup (a dry-run model's own notes sound in no key
+    # in particular): its pickup is kept, its key found from its notes, its notes played as written.
+    notes = [(71, 0.5)] + [(p, 0.5) for p in (64, 67, 71, 76, 71, 67, 63, 66, 71, 66, 63)] + [(64, 1.5)]
+    opening = Engine().load(write_notes(in_tmp / "opening.mid", notes, meter=(6, 8), pickup_beats=1.0, key=None))
+    more = Engine().generate("melody", seed=1, model=str(checkpoint), primer="opening.mid", bars=8, time_signature="6/8")
+    assert more.pickup == 1 and more.key == "E minor"
+    assert [(n.pitch, round(n.start, 6)) for n in more.notes[:len(opening.notes)]] == [(n.pitch, round(n.start, 6)) for n in opening.notes]
 
 
 def test_pickups_are_drawn_as_often_as_the_corpus_has_them(tmp_path):
@@ -511,6 +522,65 @@ def test_each_meter_gets_its_own_rhythm(tmp_path):
         return sum(d >= 12 for d in durations) / len(durations)
 
     assert quarter_share(Meter(3, 4)) > 0.8 and quarter_share(Meter(4, 4)) < 0.2
+
+
+def polka(seed: int, bars: int = 8, busy: bool = True) -> list[tuple[int, float]]:
+    """(pitch, beats) of a 2/4 tune: each beat two sixteenths and an eighth when busy, else two eighths."""
+    import random
+
+    rng = random.Random(seed)
+    beat = [0.25, 0.25, 0.5] if busy else [0.5, 0.5]
+    return [(rng.choice(SCALE), length) for _ in range(2 * bars) for length in beat]
+
+
+def test_rhythm_styles_are_counted_and_a_busy_tune_is_asked_for(tmp_path):
+    """A corpus of eighth-note and sixteenth-note 2/4 tunes: each tune's style is read from its
+    onsets, and a model trained on them writes more off-beat sixteenths when asked for a dense
+    tune than for a plain one (a short plain training loop over the real encoding)."""
+    import torch
+
+    from engine.theory import Key
+    from plugins.melody.corpora import load_corpus
+    from plugins.melody.data import encode_tunes
+    from plugins.melody.events import RHYTHMS, Meter, off_beat_sixteenth, rhythm_of, tune_rhythm
+    from plugins.melody.generate import Settings, one_thread, sample_events
+    from plugins.melody.model import MelodyLSTM
+    from plugins.melody.train import event_loss
+
+    assert [RHYTHMS[rhythm_of(onsets)] for onsets in ([0, 6, 12, 18], [0, 3, 6, 12, 18, 24, 30, 36],
+                                                      [0, 3, 6, 12, 15, 18], [-3, 0, 6])] == ["plain", "lively", "dense", "dense"]
+    for i in range(4):
+        write_notes(tmp_path / f"polka{i}.mid", polka(i), meter=(2, 4))
+        write_notes(tmp_path / f"march{i}.mid", polka(i, busy=False), meter=(2, 4))
+    tunes = load_corpus(tmp_path).tunes
+    assert sorted(RHYTHMS[tune_rhythm(t)] for t in tunes) == ["dense"] * 4 + ["plain"] * 4
+    data = encode_tunes(tunes)
+    torch.manual_seed(0)
+    model = MelodyLSTM(hidden=32, layers=1, dropout=0.0)  # narrower, its duration head often stalls on the average
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
+    with one_thread():
+        for _ in range(120):
+            loss, count = event_loss(model, data.features, data.pitches, data.durations)
+            optimizer.zero_grad()
+            (loss / count).backward()
+            optimizer.step()
+    model.eval()
+
+    def sixteenth_share(style: str) -> float:
+        settings = Settings(Meter(2, 4), Key(2, "major"), 4, 1.0, 0, 1.0, 1, False)
+        timelines = sample_events(model, settings, [], [0, 1, 2], [0, 0, 0], [None] * 3, [RHYTHMS.index(style)] * 3)
+        onsets = [o for t in timelines for o in t.onsets]
+        return sum(map(off_beat_sixteenth, onsets)) / len(onsets)
+
+    assert sixteenth_share("dense") > 0.25 and sixteenth_share("plain") < 0.1
+
+
+def test_generation_records_the_rhythm_it_drew_or_was_given(checkpoint):
+    from engine import Engine
+
+    engine = Engine()
+    assert engine.generate("melody", seed=1, model=str(checkpoint), bars=2, rhythm="busy").meta["rhythm"] == "busy"
+    assert engine.generate("melody", seed=1, model=str(checkpoint), bars=2).meta["rhythm"] == "plain"  # the corpus's eighths
 
 
 def test_beam_search_does_not_settle_in_a_loop():

@@ -28,8 +28,9 @@ from .corpora import load_corpus
 from .data import encode_tunes, split
 from .events import N_DURATION_IDS, Tune, normalised_pitch_id, onsets_of, pitch_of_id
 from .form import AUTO
-from .generate import Melodist, Settings, load_model, plan_for, sample_events, tune_draws
-from .measures import distinct_bars, form_measures, four_part, onset_positions, pickup_rate, total_variation
+from .generate import Melodist, Settings, load_model, plan_for, rhythm_for, sample_events, tune_draws
+from .measures import (distinct_bars, form_measures, four_part, onset_positions, pickup_rate, sixteenth_share,
+                       total_variation)
 from .metrics import METRICS, Melody, corpus_metrics
 from .model import MelodyLSTM
 from .ngram import KneserNey, event_ids
@@ -91,7 +92,8 @@ def onset_floor(train: list[Tune], held: list[Melody], size: int, seed: int) -> 
 
 
 def generated_melodies(melodist: Melodist, models: list[Tune], temperature: float, seed: int, beam: int = 1) -> list[Melody]:
-    """Tune i in the meter, mode and length of ``models[i]``, with the form and pickup ``auto`` gives."""
+    """Tune i in the meter, mode and length of ``models[i]``, with the form, pickup and rhythm style
+    ``auto`` gives."""
     groups: dict[tuple, list[int]] = defaultdict(list)
     for i, tune in enumerate(models):
         groups[(tune.meter, tune.key.mode, tune.bars)].append(i)
@@ -99,9 +101,10 @@ def generated_melodies(melodist: Melodist, models: list[Tune], temperature: floa
     for (meter, mode, bars), indices in groups.items():
         settings = Settings(meter, Key(0, mode), bars, temperature, 0, 1.0, beam, True)
         draws = [tune_draws(seed + i) for i in indices]
-        pickups = [melodist.habits.draw_pickup(meter, pickup) for pickup, _ in draws]
-        plans = [plan_for(AUTO, meter, bars, melodist.habits, form) for _, form in draws]
-        timelines = sample_events(melodist.model, settings, [], [seed + i for i in indices], pickups, plans)
+        pickups = [melodist.habits.draw_pickup(meter, pickup) for pickup, _, _ in draws]
+        plans = [plan_for(AUTO, meter, bars, melodist.habits, form) for _, form, _ in draws]
+        rhythms = [rhythm_for(AUTO, meter, bars, melodist.habits, rhythm) for _, _, rhythm in draws]
+        timelines = sample_events(melodist.model, settings, [], [seed + i for i in indices], pickups, plans, rhythms)
         for i, timeline in zip(indices, timelines):
             pitches = [pitch_of_id(p, 0) for p in timeline.pitch_ids]
             melodies[i] = Melody.from_events(timeline.onsets, pitches, timeline.durations, meter, timeline.pickup)
@@ -169,6 +172,8 @@ def evaluate_melody(data: Path | None, params: dict[str, Any], weights_dir: Path
         report[f"meter_{key}_pickup_rate_held_out"] = pickup_rate(mine)
         report[f"meter_{key}_pickup_rate_generated"] = pickup_rate(theirs)
         report[f"meter_{key}_onset_tvd"] = total_variation(onset_positions(theirs), onset_positions(mine))
+        report[f"meter_{key}_sixteenth_share_held_out"] = sixteenth_share(mine)
+        report[f"meter_{key}_sixteenth_share_generated"] = sixteenth_share(theirs)
         train_of_meter = [t for t in train if str(t.meter) == meter]
         if train_of_meter:
             floor, size = onset_floor(train_of_meter, mine, params["meter_samples"], params["seed"])

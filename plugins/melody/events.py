@@ -118,6 +118,48 @@ def pickup_units(value: str, meter: Meter) -> int | None:
 
 
 
+# -- rhythm style ------------------------------------------------------------------------------------
+#: A tune's rhythm style, by the share of its events that start on an off-beat sixteenth (the 2nd or
+#: 4th sixteenth of a quarter; in 6/8 the sixteenth after each eighth). A meter's corpus mixes
+#: styles: of the 2/4 training tunes 30% have (almost) none, 41% more than a tenth (polkas and
+#: marches). The model is told the style of every tune it learns from and of every tune it writes,
+#: as it is told the form: left to itself it wrote sixteenth-note 2/4 tunes far less often than the
+#: corpus has them (28% of its tunes had a tenth of their onsets there, against 46%).
+RHYTHMS = ("plain", "light", "lively", "busy", "dense", "running")
+#: Lower bounds of the shares of each style after plain (plain is below 2%). The busy end is cut
+#: finely: told only "20% or more", the model wrote such tunes at 21% where the corpus's have 36%.
+RHYTHM_BOUNDS = (0.02, 0.10, 0.20, 0.30, 0.40)
+
+
+def off_beat_sixteenth(onset: int) -> bool:
+    """Whether an onset (units from a downbeat) falls on the sixteenth grid but not the eighth."""
+    sixteenth = UNITS_PER_QUARTER // 4
+    return onset % sixteenth == 0 and onset % (2 * sixteenth) != 0
+
+
+def rhythm_of(onsets: list[int]) -> int:
+    """The rhythm style (an index into RHYTHMS) of events starting at ``onsets`` (downbeat-relative)."""
+    share = sum(map(off_beat_sixteenth, onsets)) / max(len(onsets), 1)
+    return sum(share >= bound for bound in RHYTHM_BOUNDS)
+
+
+def rhythm_ranges() -> str:
+    """Each style's share of notes on off-beat sixteenths, in words: 'plain (under 2%), light (2-10%) ...'."""
+    percents = [round(bound * 100) for bound in RHYTHM_BOUNDS]
+    ranges = [f"under {percents[0]}%", *(f"{low}-{high}%" for low, high in zip(percents, percents[1:])),
+              f"{percents[-1]}% or more"]
+    return ", ".join(f"{name} ({span})" for name, span in zip(RHYTHMS, ranges))
+
+
+def check_rhythm(value: str) -> str:
+    """A rhythm parameter: ``auto`` or one of RHYTHMS."""
+    text = str(value).strip().lower()
+    if text != "auto" and text not in RHYTHMS:
+        raise ParamError(f"rhythm={value!r} is not a rhythm style; choose auto, {', '.join(RHYTHMS)} "
+                         f"(notes on off-beat sixteenths: {rhythm_ranges()})")
+    return text
+
+
 # -- tunes ---------------------------------------------------------------------------------------
 @dataclass
 class Tune:
@@ -225,32 +267,34 @@ LOOKBACKS = (*(f"back{k}" for k in LOOKBACK_BARS), "part_back")
 COLUMNS = ("prev_pitch", "prev_duration",
            *(f"{name}_pitch" for name in LOOKBACKS), *(f"{name}_duration" for name in LOOKBACKS),
            "beat", "sub_beat", "beats_per_bar", "compound", "meter",
-           "part_bar", "part_bars_left", "parts_left", "part_letter", "part_repeat", "mode")
+           "part_bar", "part_bars_left", "parts_left", "part_letter", "part_repeat", "mode", "rhythm")
 COLUMN = {name: index for index, name in enumerate(COLUMNS)}
 PICKUP_BAR = PART_BARS  # the part_bar value of the notes before the first downbeat
 MAX_LETTERS, MAX_REPEATS, MAX_PARTS_LEFT = 4, 2, 3
 FEATURE_SIZES = {"beat": 4, "sub_beat": 18, "beats_per_bar": 5, "compound": 2, "meter": len(SUPPORTED_METERS),
                  "part_bar": PART_BARS + 1, "part_bars_left": PART_BARS, "parts_left": MAX_PARTS_LEFT + 1,
-                 "part_letter": MAX_LETTERS + 1, "part_repeat": MAX_REPEATS + 1, "mode": 2}
+                 "part_letter": MAX_LETTERS + 1, "part_repeat": MAX_REPEATS + 1, "mode": 2, "rhythm": len(RHYTHMS)}
 
 
 class Timeline:
     """The events so far of one tune in the normalised frame, able to describe the next event.
 
     ``plan`` gives each 8-bar part its letter (AABB), or is None for a free form: the model then
-    is not told which parts repeat. Training computes every event's features through this same
-    class as generation does, one event at a time, so the two can never disagree.
+    is not told which parts repeat. ``rhythm`` is the tune's rhythm style (an index into RHYTHMS).
+    Training computes every event's features through this same class as generation does, one
+    event at a time, so the two can never disagree.
     """
 
-    def __init__(self, meter: Meter, mode: str, total_bars: int, pickup: int = 0, plan: str | None = None):
+    def __init__(self, meter: Meter, mode: str, total_bars: int, pickup: int = 0, plan: str | None = None, rhythm: int = 0):
         self.meter, self.mode, self.total_bars, self.pickup, self.plan = meter, mode, total_bars, pickup, plan
+        self.rhythm = rhythm
         self.onsets: list[int] = []  # relative to the first downbeat (a pickup is negative)
         self.pitch_ids: list[int] = []
         self.durations: list[int] = []
         self.now = -pickup
 
     def copy(self) -> Timeline:
-        other = Timeline(self.meter, self.mode, self.total_bars, self.pickup, self.plan)
+        other = Timeline(self.meter, self.mode, self.total_bars, self.pickup, self.plan, self.rhythm)
         other.onsets, other.pitch_ids, other.durations = list(self.onsets), list(self.pitch_ids), list(self.durations)
         other.now = self.now
         return other
@@ -296,6 +340,7 @@ class Timeline:
             letter,
             repeat,
             int(self.mode == MINOR),
+            self.rhythm,
         ]
         return row
 
@@ -325,8 +370,9 @@ class Timeline:
 
 
 def encode(tune: Tune, plan: str | None) -> tuple[list[list[int]], list[int], list[int]]:
-    """Feature rows and targets (pitch ids, durations) for every event of a tune, under ``plan``."""
-    timeline = Timeline(tune.meter, tune.key.mode, tune.bars, tune.pickup, plan)
+    """Feature rows and targets (pitch ids, durations) for every event of a tune, under ``plan``
+    and the tune's own rhythm style."""
+    timeline = Timeline(tune.meter, tune.key.mode, tune.bars, tune.pickup, plan, tune_rhythm(tune))
     rows, target_pitches, target_durations = [], [], []
     for pitch, duration in zip(tune.pitches, tune.durations):
         pitch_id = normalised_pitch_id(pitch, tune.key.shift)
@@ -335,6 +381,11 @@ def encode(tune: Tune, plan: str | None) -> tuple[list[list[int]], list[int], li
         target_durations.append(duration)
         timeline.add(pitch_id, duration)
     return rows, target_pitches, target_durations
+
+
+def tune_rhythm(tune: Tune) -> int:
+    """A real tune's rhythm style (an index into RHYTHMS), its pickup included."""
+    return rhythm_of(onsets_of(tune))
 
 
 def onsets_of(tune: Tune) -> list[int]:

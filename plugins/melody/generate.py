@@ -35,6 +35,7 @@ from .events import (
     N_PITCH_IDS,
     PART_BARS,
     PITCH_REST,
+    RHYTHMS,
     UNITS_PER_QUARTER,
     Meter,
     Timeline,
@@ -51,7 +52,8 @@ from .model import MelodyLSTM
 PRIMER_NOTE_UNITS = UNITS_PER_QUARTER // 2  # primer pitch lists are eighth notes
 #: What a melody checkpoint's config must say, bounded to what loads in reasonable memory.
 CONFIG = (Field("hidden", int, 1, 4096), Field("layers", int, 1, 16),
-          Field("pickups", list, 0, 64, required=False), Field("forms", list, 0, 1024, required=False))
+          Field("pickups", list, 0, 64, required=False), Field("forms", list, 0, 1024, required=False),
+          Field("rhythms", list, 0, 1024, required=False))
 
 
 # -- the model -----------------------------------------------------------------------------------
@@ -145,10 +147,16 @@ def plan_for(form: str, meter: Meter, bars: int, habits: Habits, uniform: float)
     return fit_plan(form, bars)
 
 
-def tune_draws(seed: int) -> tuple[float, float]:
-    """The uniforms a tune's seed gives its pickup and its form under ``auto``."""
+def tune_draws(seed: int) -> tuple[float, float, float]:
+    """The uniforms a tune's seed gives its pickup, its form and its rhythm style under ``auto``."""
     rng = random.Random(seed)
-    return rng.random(), rng.random()
+    return rng.random(), rng.random(), rng.random()
+
+
+def rhythm_for(rhythm: str, meter: Meter, bars: int, habits: Habits, uniform: float) -> int:
+    """The rhythm style of a tune (an index into RHYTHMS): the one asked for, or (auto) one drawn
+    with ``uniform`` as often as the corpus's tunes of that meter and length have it."""
+    return habits.draw_rhythm(meter, bars, uniform) if rhythm == AUTO else RHYTHMS.index(rhythm)
 
 
 # -- sampling ------------------------------------------------------------------------------------
@@ -268,9 +276,9 @@ def one_thread() -> Iterator[None]:
 
 @torch.no_grad()
 def sample_events(model: MelodyLSTM, settings: Settings, primer: list[tuple[int, int]], seeds: list[int],
-                  pickups: list[int], plans: list[str | None]) -> list[Timeline]:
+                  pickups: list[int], plans: list[str | None], rhythms: list[int] | None = None) -> list[Timeline]:
     with one_thread():
-        return _sample_events(model, settings, primer, seeds, pickups, plans)
+        return _sample_events(model, settings, primer, seeds, pickups, plans, rhythms or [0] * len(seeds))
 
 
 #: What a beam hypothesis pays (nats) for playing its last two bars again straight away: an exact
@@ -340,11 +348,12 @@ def _event_log_prob(model: MelodyLSTM, hidden: torch.Tensor, pitch_logits: torch
 
 
 def _sample_events(model: MelodyLSTM, settings: Settings, primer: list[tuple[int, int]], seeds: list[int],
-                   pickups: list[int], plans: list[str | None]) -> list[Timeline]:
+                   pickups: list[int], plans: list[str | None], rhythms: list[int]) -> list[Timeline]:
     """One finished timeline per seed (pitch ids in the normalised key, durations in units).
 
     ``primer`` holds (pitch id, duration) events every tune starts with, from its first note
-    (``pickups[i]`` units before tune i's first downbeat); ``plans[i]`` is tune i's form. A repeated
+    (``pickups[i]`` units before tune i's first downbeat); ``plans[i]`` is tune i's form and
+    ``rhythms[i]`` its rhythm style. A repeated
     part is played back (:func:`replayed_event`), the LSTM reading it as it goes. With ``beam`` 1
     the rest is plain ancestral sampling; wider, each live hypothesis proposes ``beam`` sampled
     continuations and the best ``beam`` by mean log-probability survive, a hypothesis that loops
@@ -353,8 +362,8 @@ def _sample_events(model: MelodyLSTM, settings: Settings, primer: list[tuple[int
     beam = settings.beam
     generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
     starts = []
-    for pickup, plan in zip(pickups, plans):
-        start = Timeline(settings.meter, settings.key.mode, settings.bars, pickup, plan)
+    for pickup, plan, rhythm in zip(pickups, plans, rhythms):
+        start = Timeline(settings.meter, settings.key.mode, settings.bars, pickup, plan, rhythm)
         rows = []
         for pitch_id, duration in primer:
             rows.append(start.features())
@@ -441,6 +450,7 @@ def generate_scores(params: dict[str, Any], seeds: list[int], weights_dir: Path)
     settings = Settings(meter, key, params["bars"], params["temperature"], params["top_k"], params["top_p"], params["beam"],
                         params["end_on_tonic"])
     plans = [plan_for(params["form"], meter, params["bars"], melodist.habits, tune_draws(seed)[1]) for seed in seeds]
+    rhythms = [rhythm_for(params["rhythm"], meter, params["bars"], melodist.habits, tune_draws(seed)[2]) for seed in seeds]
     total = settings.bars * meter.bar_units
     if primer.units - primer.pickup >= total:
         raise BadInput(f"primer lasts {(primer.units - primer.pickup) / meter.bar_units:.1f} bars of {meter} after its pickup, "
@@ -453,11 +463,11 @@ def generate_scores(params: dict[str, Any], seeds: list[int], weights_dir: Path)
         asked = pickup_units(params["pickup"], meter)
         pickups = [melodist.habits.draw_pickup(meter, tune_draws(seed)[0]) if asked is None else asked for seed in seeds]
     events = list(zip(primer.pitch_ids(key), primer.durations))
-    timelines = sample_events(melodist.model, settings, events, seeds, pickups, plans)
+    timelines = sample_events(melodist.model, settings, events, seeds, pickups, plans, rhythms)
     scores = []
     for timeline in timelines:
         score = to_score(timeline, settings, params["tempo"], params["instrument"])
-        score.meta = {"checkpoint": melodist.checkpoint.sha256, "form": timeline.plan or FREE,
+        score.meta = {"checkpoint": melodist.checkpoint.sha256, "form": timeline.plan or FREE, "rhythm": RHYTHMS[timeline.rhythm],
                       **({"notes": primer.notes} if primer.notes else {})}
         scores.append(score)
     return scores

@@ -9,6 +9,8 @@ anacrusis is measured as it is played:
 - **B's register**: mean pitch of the second half minus the first half (semitones), of the same tunes;
 - **onset positions**: the distribution of note onsets over the positions of the bar (units),
   compared between two sets of tunes of one meter by total-variation distance;
+- **sixteenth share**: the share of note onsets on off-beat sixteenths (the 2nd and 4th of a
+  quarter), where a meter's busy tunes (polkas, hornpipes) differ from its plain ones;
 - **pickup rate**: the share of tunes that begin before their first downbeat;
 - **distinct bars**: distinct bars over bars, per tune (a two-bar loop played 16 times is 0.06).
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from .events import off_beat_sixteenth
 from .form import PART_BARS, bar_onsets, letters, parts_of, similarity
 from .metrics import Melody
 
@@ -69,6 +72,12 @@ def total_variation(first: Counter, second: Counter) -> float:
     """Half the summed absolute difference of two normalised histograms (0: the same, 1: disjoint)."""
     a, b = sum(first.values()) or 1, sum(second.values()) or 1
     return 0.5 * sum(abs(first[k] / a - second[k] / b) for k in set(first) | set(second))
+
+
+def sixteenth_share(melodies: Iterable[Melody]) -> float:
+    """The share of note onsets (pickups left out) that fall on off-beat sixteenths."""
+    positions = onset_positions(melodies)
+    return sum(count for position, count in positions.items() if off_beat_sixteenth(position)) / max(sum(positions.values()), 1)
 
 
 def pickup_rate(melodies: list[Melody]) -> float:

@@ -12,7 +12,7 @@ from engine import Generator, Param, ParamError, Score, hookimpl
 from engine.training_params import common_train_params
 from engine.theory import parse_key
 
-from .events import check_pickup, parse_meter
+from .events import check_pickup, check_rhythm, parse_meter, rhythm_ranges
 from .form import check_form
 
 WEIGHTS = Path(__file__).parent / "weights"
@@ -47,6 +47,8 @@ class MelodyGenerator(Generator):
               "have each form; free: no plan)", check=check_form),
         Param("pickup", str, "auto", "beats before the first bar line: auto (drawn as often and as long as the corpus's "
               "tunes of the meter have them; a MIDI primer keeps its own), none, or a number such as 1 or 0.5", check=check_pickup),
+        Param("rhythm", str, "auto", f"rhythm style, by the share of notes on off-beat sixteenths: {rhythm_ranges()}; "
+              "auto: drawn as often as the corpus's tunes of the meter and length have each", check=check_rhythm),
         Param("tempo", float, 120.0, "quarter notes per minute", min=20.0, max=400.0),
         Param("temperature", float, 0.85, "sampling temperature of pitches (lower: safer, higher: wilder; 0.85 matches the corpus statistics best); "
               "note lengths are drawn at the model's own odds", min=0.05, max=3.0),
@@ -77,9 +79,11 @@ class MelodyGenerator(Generator):
         Param("beam_samples", int, 10, "four-part tunes to generate with beam=4 and check for loops (0: skip)", min=0, max=200),
     )
     #: A jig that leads in with an eighth-note pickup, then a waltz in its own rhythm (both AABB).
-    #: The form is asked for: ``auto`` draws one per seed, and may draw AAAA or ABCD as the corpus has them.
+    #: The form is asked for: ``auto`` draws one per seed, and may draw AAAA or ABCD as the corpus has them;
+    #: so is the waltz's plain rhythm (quarters and halves), where ``auto`` may draw a 3/4 air in eighths.
     demo_params = [{"bars": 32, "time_signature": "6/8", "key": "E minor", "tempo": 110.0, "pickup": "1", "form": "AABB"},
-                   {"bars": 32, "time_signature": "3/4", "key": "G major", "tempo": 150.0, "pickup": "1", "form": "AABB"}]
+                   {"bars": 32, "time_signature": "3/4", "key": "G major", "tempo": 150.0, "pickup": "1", "form": "AABB",
+                    "rhythm": "plain"}]
 
     def generate(self, params: dict[str, Any], seed: int) -> Score:
         return self.generate_many(params, [seed])[0]
