@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine import Note
 
 if TYPE_CHECKING:
     from plugins.singing.singer import Vocal
@@ -40,10 +39,13 @@ BEFORE, AFTER = 0.6, 0.3
 #: Frames of silence put around both the reference and the song's stretch, so that the two are
 #: aligned whole, silence to silence (a free start or end would let DTW skip a long sung vowel).
 PAD = 20
+#: Seconds of silence the shift check puts before the vocal.
+LEAD = 0.1
 
 
-def envelope_levels(samples: np.ndarray, rate: int) -> np.ndarray:
-    """(frames, BANDS) log power of the spectral envelope in mel bands, frame k at k * HOP seconds."""
+def envelope_levels(samples: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """(frames, BANDS) log power of the spectral envelope in mel bands, and the F0 it was read
+    with (0: unvoiced), frame k at k * HOP seconds."""
     from plugins.singing.singer import resample
     from plugins.singing.vocoder import load_world
 
@@ -53,7 +55,7 @@ def envelope_levels(samples: np.ndarray, rate: int) -> np.ndarray:
     f0 = world.stonemask(signal, f0, times, RATE)
     envelope = world.cheaptrick(signal, f0, times, RATE, f0_floor=60.0)
     level: np.ndarray = np.log(envelope @ _mel_bank(envelope.shape[1]).T + 1e-16)
-    return level
+    return level, f0
 
 
 def features(levels: np.ndarray) -> np.ndarray:
@@ -172,36 +174,29 @@ def spoken_phrases(song: object, voice: str, words_per_minute: int | None = None
 
 
 def vowel_onsets(vocal: np.ndarray, rate: int, references: Sequence[Reference],
-                 spans: Sequence[tuple[float, float]], notes: Sequence[Note]) -> dict[int, float]:
+                 spans: Sequence[tuple[float, float]]) -> dict[int, float]:
     """Seconds into ``vocal`` where each syllable's vowel starts: reference p aligned to the
     stretch of the vocal around ``spans[p]`` (its phrase's first note onset, last note end),
-    in two passes. The reference is first re-pitched to the median of the phrase's ``notes``
-    (as sung), then to the pitch of the note each of its frames was matched to (see :func:`at_pitch`)."""
-    sung = envelope_levels(vocal, rate)
+    in two passes. The reference is first re-pitched to the median F0 of that stretch, then
+    frame by frame to the F0 the vocal has where the frame was matched (see :func:`at_pitch`):
+    only the audio decides, so the readings move with it."""
+    sung, pitch = envelope_levels(vocal, rate)
     found: dict[int, float] = {}
     quiet = silence_features(PAD)
-    for reference, (first, last), (start, end) in zip(references, phrase_windows(sung, spans), spans):
+    for reference, (first, last) in zip(references, phrase_windows(sung, spans)):
         song = np.concatenate([quiet, features(sung[first:last]), quiet])
-        inside = [n for n in notes if start - 1e-6 <= n.start < end] or list(notes)
-        hz = np.full(len(reference.samples) // int(reference.rate * HOP) + 2, _hz(float(np.median([n.pitch for n in inside]))))
+        voiced = pitch[first:last][pitch[first:last] > 0]
+        typical = float(np.median(voiced)) if len(voiced) else 200.0
+        hz = np.array([typical])
         for _ in range(2):
-            spoken = features(envelope_levels(at_pitch(reference, hz), reference.rate))
+            spoken = features(envelope_levels(at_pitch(reference, hz), reference.rate)[0])
             matched = align(np.concatenate([quiet, spoken, quiet]), song)[PAD:-PAD] - PAD
-            hz = np.array([_hz(_sounding(inside, (first + j) * HOP)) for j in matched] + [0.0] * 2)
+            at = pitch[np.clip(first + matched, 0, len(pitch) - 1)]
+            hz = np.where(at > 0, at, typical)
         for syllable, sample in reference.vowel_starts.items():
             frame = min(len(matched) - 1, int(round(sample / reference.rate / HOP)))
             found[syllable] = (first + matched[frame]) * HOP
     return found
-
-
-def _hz(pitch: float) -> float:
-    return 440.0 * 2 ** ((pitch - 69) / 12)
-
-
-def _sounding(notes: Sequence[Note], time: float) -> float:
-    """The pitch of the note sounding at ``time`` (the last one started; the first before any)."""
-    started = [n for n in notes if n.start <= time]
-    return float(started[-1].pitch if started else notes[0].pitch)
 
 
 def at_pitch(reference: Reference, hz: np.ndarray) -> np.ndarray:
@@ -256,17 +251,13 @@ def phrase_spans(song: object) -> list[tuple[float, float]]:
     return spans
 
 
-def _pitch(hz: float) -> float:
-    return 69.0 + 12.0 * float(np.log2(hz / 440.0))
-
-
 def onset_errors(vocal: Vocal, song: object) -> dict[int, float]:
     """Per syllable with a vowel of its own: measured vowel onset minus its note's onset (seconds)."""
     from plugins.singing.lyrics import read_lyrics
 
     lyrics = read_lyrics(song)  # type: ignore[arg-type]
     assert lyrics is not None
-    found = vowel_onsets(vocal.samples, vocal.rate, spoken_phrases(song, vocal.voice), phrase_spans(song), vocal.notes)
+    found = vowel_onsets(vocal.samples, vocal.rate, spoken_phrases(song, vocal.voice), phrase_spans(song))
     return {k: at - lyrics.syllables[k].start for k, at in found.items()}
 
 
@@ -281,25 +272,23 @@ def spoken_truth_errors(song: object, voice: str, words_per_minute: int = 120, f
     others = spoken_phrases(song, voice, words_per_minute, int(round(hz)), sung=False)
     errors = []
     for reference, other in zip(references, others):
-        seconds = len(other.samples) / other.rate
-        found = vowel_onsets(other.samples, other.rate, [reference], [(0.0, seconds)], [Note(_pitch(hz), 0.0, seconds)])
+        found = vowel_onsets(other.samples, other.rate, [reference], [(0.0, len(other.samples) / other.rate)])
         errors += [found[k] - other.vowel_starts[k] / other.rate for k in other.vowel_starts if k in found]
     return np.array(errors)
 
 
 def shift_errors(vocal: Vocal, song: object, shifts: tuple[float, ...] = (-0.04, 0.04)) -> np.ndarray:
     """The vocal moved by each of ``shifts`` seconds: how far (seconds) each reading moves
-    other than by the shift."""
-    references, spans = spoken_phrases(song, vocal.voice), phrase_spans(song)
-
-    def measure(samples: np.ndarray) -> dict[int, float]:
-        return vowel_onsets(samples, vocal.rate, references, spans, vocal.notes)
-
-    base = measure(vocal.samples)
+    other than by the shift. (The vocal is first given LEAD seconds of silence, which the
+    spans follow, so that no shift cuts off its first consonant.)"""
+    references = spoken_phrases(song, vocal.voice)
+    spans = [(start + LEAD, end + LEAD) for start, end in phrase_spans(song)]
+    padded = np.concatenate([np.zeros(int(round(LEAD * vocal.rate)), np.float32), vocal.samples])
+    base = vowel_onsets(padded, vocal.rate, references, spans)
     errors = []
     for shift in shifts:
         count = int(round(abs(shift) * vocal.rate))
-        moved = np.concatenate([np.zeros(count, np.float32), vocal.samples]) if shift > 0 else vocal.samples[count:]
-        now = measure(moved)
+        moved = np.concatenate([np.zeros(count, np.float32), padded]) if shift > 0 else padded[count:]
+        now = vowel_onsets(moved, vocal.rate, references, spans)
         errors += [now[k] - base[k] - shift for k in base if k in now]
     return np.array(errors)
