@@ -191,12 +191,26 @@ def vowel_onsets(vocal: np.ndarray, rate: int, references: Sequence[Reference],
         for _ in range(2):
             spoken = features(envelope_levels(at_pitch(reference, hz), reference.rate)[0])
             matched = align(np.concatenate([quiet, spoken, quiet]), song)[PAD:-PAD] - PAD
-            at = pitch[np.clip(first + matched, 0, len(pitch) - 1)]
-            hz = np.where(at > 0, at, typical)
+            hz = folded(pitch[np.clip(first + matched, 0, len(pitch) - 1)], typical)
         for syllable, sample in reference.vowel_starts.items():
             frame = min(len(matched) - 1, int(round(sample / reference.rate / HOP)))
             found[syllable] = (first + matched[frame]) * HOP
     return found
+
+
+#: Semitones from a phrase's median F0 beyond which a reading is taken for an octave error.
+FOLD = 8.0
+
+
+def folded(f0: np.ndarray, typical: float) -> np.ndarray:
+    """``f0`` with unvoiced frames set to ``typical`` and each reading moved by whole octaves to
+    within FOLD semitones of it: dio now and then reads a voice an octave low (eSpeak's Mandarin
+    at 300 Hz read as 150 Hz at a phrase's ends), and a reference re-pitched an octave wrong
+    matches nothing (one syllable read 82 ms late before this)."""
+    hz = np.where(f0 > 0, f0, typical)
+    distance = np.log2(hz / typical)
+    result: np.ndarray = hz / 2.0 ** np.where(np.abs(distance) > FOLD / 12.0, np.round(distance), 0.0)
+    return result
 
 
 def at_pitch(reference: Reference, hz: np.ndarray) -> np.ndarray:
