@@ -5,11 +5,13 @@ of the phrase, in which every vowel's start is known (eSpeak's phoneme events, m
 aspiration and a medial glide exactly as the singer's :mod:`plugins.singing.nucleus` does). The
 vocal and the reference are described every 5 ms by their smoothed spectral envelope (WORLD's
 pitch-adaptive CheapTrick on each signal's own F0, warped to 30 mel bands, levels more than
-50 dB under the signal's loudest clipped, cepstrally smoothed): the vowel's timbre, whatever
-pitch it is sung on. Dynamic time warping then finds the cheapest monotonic match of the whole
-reference to some stretch of the song around the phrase's notes (open begin and end), and a
-vowel's onset in the song is the first song frame matched to the vowel's first reference frame.
-The ruler reads only audio: the singer's plan (its time map) is not used.
+50 dB under the stretch's loudest clipped, cepstrally smoothed, the overall level weighted
+down): the vowel's timbre. Dynamic time warping then finds the cheapest monotonic match of the
+whole reference to the stretch of the vocal between the silences around the phrase (both
+padded with silence, matched end to end), and a vowel's onset in the vocal is the first vocal
+frame matched to the vowel's first reference frame. The reference is re-synthesised on the
+vocal's own pitch before it is matched (see :func:`at_pitch`). The ruler reads only audio:
+the singer's plan (its time map) is not used.
 
 Known truth it is checked on (:func:`spoken_truth_errors`, :func:`shift_errors`): the same
 words spoken by eSpeak at another speed and another pitch, whose own phoneme events say where
@@ -23,7 +25,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-
 
 if TYPE_CHECKING:
     from plugins.singing.singer import Vocal
@@ -223,7 +224,7 @@ def at_pitch(reference: Reference, hz: np.ndarray) -> np.ndarray:
     analysis = analyse(reference.samples, reference.rate)
     count = len(analysis.f0)
     pitch = np.concatenate([hz, np.full(max(0, count - len(hz)), hz[-1])])[:count]
-    f0 = np.where(analysis.f0 > 0, np.where(pitch > 0, pitch, np.max(pitch)), 0.0)
+    f0 = np.where(analysis.f0 > 0, pitch, 0.0)
     samples: np.ndarray = load_world().synthesize(f0, analysis.envelope, analysis.aperiodicity, reference.rate,
                                                   FRAME_SECONDS * 1000.0)
     return samples
