@@ -4,11 +4,13 @@ benchmarks/voice.py's pitch ruler reads the audio only; this script also records
 plan (the F0 it handed WORLD, by wrapping the vocoder's ``synthesize`` call) for the same two
 songs, and asks two things:
 
-- The ruler's own error, on a signal whose F0 is known exactly: the plan resynthesised with
+- The ruler's own error, on two signals whose F0 is known exactly: the plan resynthesised with
   one constant vowel envelope and no breath noise (WORLD places a pulse train at the planned
-  F0). A perfect ruler reads 100 % of the planned-voiced frames within 50 cents of the plan and
-  counts no planned-unvoiced frame. Both rulers (the earlier one, harvest alone with a 30 ms
-  periodicity gate; the current one, harvest + StoneMask with a 2.5-period gate) are read.
+  F0), and the plan through the render's own envelopes (voiced consonants included), no breath
+  noise. A perfect ruler reads 100 % of the planned-voiced frames within 50 cents of the plan and
+  counts no planned-unvoiced frame. Three rulers are read: the earlier one (harvest alone, a
+  30 ms periodicity gate), the previous one (harvest + StoneMask, a 2.5-period gate) and the
+  current one (the same on the vocal's LPC residual).
 - Of the frames the current ruler counts more than 50 cents off the note in the real render:
   were they planned unvoiced (consonant noise taken for pitch), next to a planned voicing
   on/offset (the tracker's window straddles noise and pulses), in a note's first 30 ms, or
@@ -30,7 +32,9 @@ from voice import ENGLISH, JUEJU, LOW_RATE, make_song, periodicity, track_f0
 
 #: Frames within this many 5 ms frames of a planned voicing edge count as "at an edge".
 EDGE_FRAMES = 3
-RULERS: dict[str, dict[str, Any]] = {"earlier": dict(refine=False, periods=None, gate=0.5), "current": dict(refine=True, periods=2.5, gate=0.7)}
+RULERS: dict[str, dict[str, Any]] = {"earlier": dict(refine=False, periods=None, gate=0.5, whiten=False),
+                                     "previous": dict(refine=True, periods=2.5, gate=0.7, whiten=False),
+                                     "current": dict(refine=True, periods=2.5, gate=0.7, whiten=True)}
 
 
 class RecordingWorld:
@@ -51,7 +55,7 @@ class RecordingWorld:
 
 def read(samples: np.ndarray, rate: int, notes: list[Any], plan: np.ndarray, ruler: dict[str, Any]) -> dict[str, Any]:
     """The ruler's counted frames: their F0, target (the note), planned F0 and age in the note."""
-    f0, times, signal = track_f0(samples, rate, notes, refine=ruler["refine"])
+    f0, times, signal = track_f0(samples, rate, notes, refine=ruler["refine"], whiten=ruler["whiten"])
     target, age = np.zeros_like(f0), np.full_like(f0, np.inf)
     for note in notes:
         inside = (times >= note.start) & (times < note.end)
@@ -103,10 +107,14 @@ def breakdown(eng: Engine, lines: list[str], language: str, singer: str = "auto"
     plan_cents = 1200.0 * np.log2(plan[planned_notes] / (440.0 * 2 ** ((inside_plan[planned_notes] - 69) / 12)))
     print(f"{language}: the plan itself (planned-voiced frames in notes) within 50 cents of the note "
           f"{100.0 * float(np.mean(np.abs(plan_cents) <= 50.0)):.2f} %")
-    for name, ruler in RULERS.items():
-        result = known_f0(read(pulses, rate, notes, plan, ruler))
-        print(f"{language}: {name} ruler on the known-F0 pulse train: "
-              + ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in result.items()))
+    # The planned F0 through the render's own envelopes (its consonants included), no breath noise:
+    # the render's sound, with an F0 known exactly everywhere it is voiced.
+    consonants = world.synthesize(plan, envelope, np.where(voiced[:, None], 0.0, aperiodicity), rate, frame_ms)
+    for signal, what in ((pulses, "the known-F0 pulse train"), (consonants, "the planned F0 through the real envelopes")):
+        for name, ruler in RULERS.items():
+            result = known_f0(read(signal, rate, notes, plan, ruler))
+            print(f"{language}: {name} ruler on {what}: "
+                  + ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in result.items()))
     for name, ruler in RULERS.items():
         found = read(vocal.samples, vocal.rate, notes, plan, ruler)
         result = known_f0(found)

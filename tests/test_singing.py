@@ -295,3 +295,15 @@ def test_a_sung_render_is_balanced_limited_and_reproducible():
     assert np.abs(first.samples).max() <= 10 ** (-1 / 20) + 1e-6
     played = synthesize(score, rate=RATE, reverb=0.2, vocals="instrument")
     assert not np.allclose(first.samples[: len(played.samples)], played.samples[: len(first.samples)])
+
+
+@needs_extra
+def test_espeak_speaks_slower_when_asked_and_keeps_its_phonemes():
+    from plugins.singing.espeak import ESpeak
+
+    engine = ESpeak()
+    usual = engine.speak(["the", "river"], "en-us+f1", 200)
+    engine.words_per_minute = 90
+    slow = engine.speak(["the", "river"], "en-us+f1", 200)
+    assert [p.symbol for p in slow.phones] == [p.symbol for p in usual.phones]
+    assert len(slow.samples) > 1.3 * len(usual.samples)  # the benchmark's known-truth speech at another speed

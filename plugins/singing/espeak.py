@@ -80,6 +80,7 @@ class ESpeak:
         self._events: list[tuple[int, int, int, str]] = []
         self._callback = _CALLBACK(self._collect)  # kept referenced: the library calls it back
         self.rate = 22050
+        self.words_per_minute = SPEAKING_RATE
 
     def _collect(self, wav: ctypes._Pointer[ctypes.c_short], count: int, events: ctypes._Pointer[_Event]) -> int:
         if count > 0:
@@ -113,7 +114,7 @@ class ESpeak:
                 library.espeak_SetSynthCallback(self._callback)
                 if library.espeak_SetVoiceByName(voice.encode()) != 0:
                     raise ValueError(f"eSpeak NG has no voice {voice!r}")
-                library.espeak_SetParameter(_RATE, SPEAKING_RATE, 0)
+                library.espeak_SetParameter(_RATE, self.words_per_minute, 0)
                 library.espeak_ng_SetConstF0(f0)
                 library.espeak_ng_SetRandSeed(ctypes.c_long(1))  # breath noise: the same seed, the same speech
                 self._chunks, self._events = [], []
