@@ -132,7 +132,8 @@ class PaintToImage(Stylizer):
     description = "A rough colour sketch becomes a painting in the style of a SinGAN model (paint-to-image)"
     params = (
         MODEL,
-        Param("scale_from", int, 1, "scale the sketch enters at: lower invents more, higher follows the sketch", min=1, max=29),
+        Param("scale_from", int, 3, "scale the sketch enters at: lower invents more, higher follows the sketch (the "
+              "shipped models' scale 3 is about 27 px on the short side)", min=1, max=29),
         Param("palette", int, 8, "snap the sketch to this many of the painting's colours first (0 = keep its own)",
               min=0, max=64),
     )
