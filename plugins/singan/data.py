@@ -2,7 +2,17 @@
 
 The painting is read at ``max_size`` on its long side (never enlarged), and the number of scales
 is chosen as in the paper: enough steps of about 3/4 that the coarsest short side is about
-``min_size`` pixels, where an 11-pixel receptive field sees a large part of the composition.
+``min_size`` pixels.
+
+Where things are in a picture is decided at the coarsest scale, and a generator of unpadded 3x3
+convolutions can know where a pixel is only from the zero padding within its 5-pixel reach; in
+the interior it sees only noise, the same everywhere. At the paper's 25 px, 45% of a 25x40
+coarsest image is that blind interior: the generator put the painting's strokes anywhere and
+kept its composition only in the reconstruction's fixed noise map (there the layout distance
+was 0.10, for random samples 0.98: `benchmarks/singan_layout.py`). At 12 px only two rows are
+blind and samples keep where the cypress and the moon are. The extra scales between 12 and
+25 px are small and cheap; ConSinGAN (Hinz et al. 2021) likewise puts more of its scales at low
+resolution, for better global structure.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 Each scale's generator sees an upsampled image from the scale below plus noise, and adds a
 residual: it only paints the detail that scale is responsible for. Five 3x3 convolutions give
-it an 11-pixel receptive field, so at the coarsest scale (about 25 px) it arranges the whole
-composition and at the finest it only places brush strokes. The critic is the same stack ending
+it an 11-pixel receptive field, so at the coarsest scale (about 12 px, where nearly every pixel
+sees a border through the padding) it arranges the whole composition and at the finest it only
+places brush strokes. The critic is the same stack ending
 in one channel: a Markovian (patch) critic, scoring every 11x11 patch, which is what lets a GAN
 learn from a single image at all. Inputs are zero-padded by the stack's reach and the
 convolutions are unpadded, as in the paper: the zeros tell the generator where the borders are.

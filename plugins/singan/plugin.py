@@ -61,7 +61,8 @@ class SinGanGenerator(Generator):
         Param("coarse_steps", int, 2000, "iterations for each scale that fits in one window: the coarse scales, which "
               "set the composition and cost little (the paper: 2000; at least steps_per_scale)", min=1, max=100_000),
         Param("max_size", int, 128, "long side of the painting as learnt, in pixels (the paper: 250)", min=16, max=1024),
-        Param("min_size", int, 25, "short side of the coarsest scale, in pixels: the scale that sets the composition",
+        Param("min_size", int, 12, "short side of the coarsest scale, in pixels: the scale that sets the composition; "
+              "at most ~12 so nearly every pixel is within a generator's reach of a border (the paper: 25)",
               min=8, max=256),
         Param("channels", int, 32, "convolution width of every scale (the paper: 32, doubling every 4 scales)", min=4, max=128),
         Param("window", int, 64, "train each scale on a random window of at most this side (exact for the "
@@ -131,7 +132,8 @@ class PaintToImage(Stylizer):
     description = "A rough colour sketch becomes a painting in the style of a SinGAN model (paint-to-image)"
     params = (
         MODEL,
-        Param("scale_from", int, 1, "scale the sketch enters at: lower invents more, higher follows the sketch", min=1, max=29),
+        Param("scale_from", int, 3, "scale the sketch enters at: lower invents more, higher follows the sketch (the "
+              "shipped models' scale 3 is about 27 px on the short side)", min=1, max=29),
         Param("palette", int, 8, "snap the sketch to this many of the painting's colours first (0 = keep its own)",
               min=0, max=64),
     )
