@@ -15,7 +15,7 @@ from plugins.imagekit.params import CONDITIONAL, FID, SHAPE
 
 WEIGHTS = Path(__file__).parent / "weights"
 
-MODEL = Param("model", str, "default", "shipped checkpoint name (default; varied: more variety, less class fidelity) or a .safetensors path from `muse train gan`")
+MODEL = Param("model", str, "default", "shipped checkpoint name (default: the most precise; varied: more variety and a better FID, slightly less class fidelity) or a .safetensors path from `muse train gan`")
 
 
 class GanGenerator(Generator):
