@@ -133,3 +133,69 @@ def test_networks_fit_every_size_and_critic_depth(size, depth):
         images = generator(torch.randn(2, 8), labels)
     assert images.shape == (2, 3, size, size) and float(images.abs().max()) <= 1.0
     assert critic(images, labels).shape == (2,)
+
+
+def test_critic_classifier_has_a_real_and_a_generated_column_per_class():
+    import torch
+
+    from plugins.gan.model import Discriminator
+
+    critic = Discriminator(width=8, size=28, channels=1, classes=3, depth=2, classifier=True).eval()  # no power iteration per call
+    images, labels = torch.randn(4, 1, 28, 28), torch.tensor([0, 1, 2, 0])
+    seen = critic.features(images)
+    assert critic.classify(seen).shape == (4, 6)
+    assert torch.equal(critic.judge(seen, labels), critic(images, labels))
+    with pytest.raises(ValueError, match="no classifier"):
+        Discriminator(width=8, classes=3).classify(seen)
+    with pytest.raises(ValueError, match="needs classes"):
+        Discriminator(width=8, classes=0, classifier=True)
+
+
+def test_classifier_losses_reward_the_right_columns():
+    import torch
+
+    from plugins.gan.training import classifier_critic_loss, classifier_generator_loss
+
+    labels = torch.tensor([0, 2])
+    def logits(columns):  # confident logits over 2 x 3 classes, one chosen column per row
+        out = torch.zeros(2, 6)
+        out[torch.arange(2), torch.tensor(columns)] = 10.0
+        return out
+
+    as_real, as_generated = logits([0, 4]), logits([1, 5])  # columns 2y and 2y + 1
+    # The critic is right when real images land in 2y and generated ones in 2y + 1 ...
+    assert classifier_critic_loss(as_real, labels, as_generated, labels) < 0.01
+    assert classifier_critic_loss(as_generated, labels, as_real, labels) > 10
+    # ... and the generator gains when its samples read as real images of their class.
+    assert classifier_generator_loss(as_real, labels) < 0 < classifier_generator_loss(as_generated, labels)
+
+
+def test_classifier_weight_trains_resumes_and_refuses_what_it_cannot_do(muse, in_tmp, tmp_path):
+    from engine.training import read_metadata
+    from test_images import make_idx
+
+    data = make_idx(tmp_path / "fashion", count=64)
+    args = ["train", "gan", "--data", data, "--out", "adc.safetensors", "--batch-size", "16", "--width", "8",
+            "--latent", "8", "--sample-every", "0", "--checkpoint-every", "2"]
+    from engine import Engine
+
+    first = Engine().train("gan", data=data, out=in_tmp / "adc.safetensors", progress=False, epochs=1, batch_size=16,
+                           width=8, latent=8, sample_every=0, checkpoint_every=2, classifier_weight=1.0)
+    assert 0 <= first["losses"]["critic_acc"] <= 1  # the critic's class accuracy on real images, on the progress bar
+    meta = read_metadata("adc.safetensors")
+    assert meta["config"]["critic_classifier"] is True and meta["info"]["step"] == 4
+    other = muse(*args, "--epochs", "2", "-p", "classifier_weight=0")  # another critic: not the same run
+    assert other.code != 0 and "different model or config" in other.err
+    assert muse(*args, "--epochs", "2", "-p", "classifier_weight=1").code == 0
+    assert read_metadata("adc.safetensors")["info"]["step"] == 8
+    assert muse("generate", "gan", "-p", "model=adc.safetensors", "-o", "one.png").code == 0
+
+    (in_tmp / "pics").mkdir()
+    from PIL import Image as PILImage
+
+    for i in range(8):
+        PILImage.new("L", (28, 28), 30 * i).save(in_tmp / "pics" / f"{i}.png")
+    unlabelled = muse("train", "gan", "--data", "pics", "--dry-run", "--out", "u.safetensors", "--batch-size", "4",
+                      "-p", "classifier_weight=1")
+    assert unlabelled.code != 0 and "classifier_weight needs labelled data" in unlabelled.err
+    assert len(unlabelled.err.strip().splitlines()) == 1

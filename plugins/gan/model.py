@@ -7,7 +7,10 @@ checkerboard of speckles (Odena et al. 2016) that the FID features punish. The c
 ``depth`` convolutions per resolution: 1 is DCGAN's, 2 adds a 3x3 convolution before each
 downsampling as in the SNGAN "standard CNN" (Miyato et al. 2018). Class conditioning: a learned
 label embedding concatenated to the latent in G, and the projection discriminator of Miyato &
-Koyama (2018) in D, which conditions without extra input channels.
+Koyama (2018) in D, which conditions without extra input channels, and optionally an auxiliary
+discriminative classifier on D's features (ADC-GAN, Hou et al. 2022): it tells 2K classes apart,
+"real of class y" from "generated for class y", which gives G a class signal as strong as a
+classifier's without AC-GAN's pull toward easy, boundary-shy samples.
 """
 
 from __future__ import annotations
@@ -89,7 +92,8 @@ class MinibatchStd(nn.Module):
 class Discriminator(nn.Module):
     """image (+ label) -> realness score; spectral norm on every layer keeps it 1-Lipschitz-ish."""
 
-    def __init__(self, width: int = 64, size: int = 28, channels: int = 1, classes: int = 0, depth: int = 1):
+    def __init__(self, width: int = 64, size: int = 28, channels: int = 1, classes: int = 0, depth: int = 1,
+                 classifier: bool = False):
         super().__init__()
         blocks = upsamplings(size)
         layers: list[nn.Module] = []
@@ -105,10 +109,26 @@ class Discriminator(nn.Module):
         flat = (channels_in + 1) * start_size(size) ** 2
         self.score = spectral_norm(nn.Linear(flat, 1))
         self.embed = spectral_norm(nn.Embedding(classes, flat)) if classes else None
+        if classifier and not classes:
+            raise ValueError("the critic's classifier needs classes")
+        self.classifier = spectral_norm(nn.Linear(flat, 2 * classes)) if classifier else None
 
-    def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        features = self.body(images)
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """The flat features both heads read (a step computes them once for the score and the classes)."""
+        return self.body(images)
+
+    def judge(self, features: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """The realness score of ``features``, projected on their labels when conditional."""
         out = self.score(features).squeeze(1)
         if self.embed is not None and labels is not None:
             out = out + (self.embed(labels) * features).sum(1)
         return out
+
+    def classify(self, features: torch.Tensor) -> torch.Tensor:
+        """ADC logits over 2K classes: column 2y is "real image of class y", 2y + 1 "generated for y"."""
+        if self.classifier is None:
+            raise ValueError("this critic has no classifier (build it with classifier=True)")
+        return self.classifier(features)
+
+    def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.judge(self.features(images), labels)

@@ -15,7 +15,7 @@ from plugins.imagekit.params import CONDITIONAL, FID, SHAPE
 
 WEIGHTS = Path(__file__).parent / "weights"
 
-MODEL = Param("model", str, "default", "shipped checkpoint name (default; varied: more variety, less class fidelity) or a .safetensors path from `muse train gan`")
+MODEL = Param("model", str, "default", "shipped checkpoint name (default: the most precise; varied: more variety and a better FID, slightly less class fidelity) or a .safetensors path from `muse train gan`")
 
 
 class GanGenerator(Generator):
@@ -35,6 +35,8 @@ class GanGenerator(Generator):
         Param("latent", int, 64, "latent dimensions", min=2, max=1024),
         Param("width", int, 32, "channels of the last generator block / first critic block", min=8, max=512),
         Param("mode_seeking", float, 0.0, "weight of a term that keeps samples of one label apart (0 = off; docs/models.md#gan measures 1)", min=0.0, max=100.0),
+        Param("classifier_weight", float, 0.0, "weight of a class head in the critic that tells real from generated images of "
+                                               "each class (ADC-GAN; 0 = off; docs/models.md#gan measures 1)", min=0.0, max=100.0),
         Param("critic_depth", int, 2, "critic convolutions per resolution: 1 = DCGAN, 2 = SNGAN's standard CNN", min=1, max=3),
         *SHAPE,
         CONDITIONAL,

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
-from engine import TrainJob
+from engine import BadInput, TrainJob
 from engine.checkpoints import pack_fp16
 from engine.training import Trainer, shuffled_batches
 
@@ -58,17 +58,33 @@ def mode_seeking_loss(first: torch.Tensor, second: torch.Tensor, z_first: torch.
     return 1.0 / (images / latents + 1e-5)
 
 
+def classifier_critic_loss(real_logits: torch.Tensor, real_labels: torch.Tensor, fake_logits: torch.Tensor,
+                           fake_labels: torch.Tensor) -> torch.Tensor:
+    """The critic's ADC term (Hou et al. 2022): a real image of class y is class 2y, one generated
+    for y is class 2y + 1, so the critic learns what tells each class's fakes from its real images."""
+    return F.cross_entropy(real_logits, 2 * real_labels) + F.cross_entropy(fake_logits, 2 * fake_labels + 1)
+
+
+def classifier_generator_loss(fake_logits: torch.Tensor, fake_labels: torch.Tensor) -> torch.Tensor:
+    """G's ADC term: a sample for y should read as a real y and not as a generated y. The second
+    half is what AC-GAN lacks: without it G gains by drawing only the easiest, most typical y."""
+    return F.cross_entropy(fake_logits, 2 * fake_labels) - F.cross_entropy(fake_logits, 2 * fake_labels + 1)
+
+
 def train(job: TrainJob) -> dict[str, Any]:
     params = job.params
     size, channels, batch_size = params["size"], params["channels"], params["batch_size"]
     data, fingerprint = training_data(job, size, channels, batch_size)
     conditional = params["conditional"] and data.labels is not None
     classes = list(data.classes) if conditional else []
-    # critic_depth is not needed to sample, but it belongs to the run: resuming with another critic is refused.
+    weight = params["classifier_weight"]
+    if weight and not classes:
+        raise BadInput(f"{job.data}: classifier_weight needs labelled data and conditional=true (pass classifier_weight=0)")
+    # The critic's shape is not needed to sample, but it belongs to the run: resuming with another critic is refused.
     config = {"latent": params["latent"], "width": params["width"], "size": size, "channels": channels, "classes": classes,
-              "critic_depth": params["critic_depth"]}
+              "critic_depth": params["critic_depth"], "critic_classifier": weight > 0}
     generator = build_generator(config)
-    discriminator = Discriminator(params["width"], size, channels, len(classes), params["critic_depth"])
+    discriminator = Discriminator(params["width"], size, channels, len(classes), params["critic_depth"], classifier=weight > 0)
     average = copy.deepcopy(generator).requires_grad_(False)
     betas = (0.5, 0.999)
     optimizers = {"generator": torch.optim.Adam(generator.parameters(), params["lr"], betas=betas),
@@ -107,12 +123,21 @@ def train(job: TrainJob) -> dict[str, Any]:
         y_fake = None if y is None else torch.cat([y[:pairs], y[:pairs], y[2 * pairs:]])
         z = torch.randn(len(index), config["latent"])  # global RNG: saved in the resume state
         fake = generator(z, y_fake)
-        d_loss = (F.relu(1.0 - discriminator(real, y)).mean()
-                  + F.relu(1.0 + discriminator(fake.detach(), y_fake)).mean())
+        seen_real, seen_fake = discriminator.features(real), discriminator.features(fake.detach())
+        d_loss = (F.relu(1.0 - discriminator.judge(seen_real, y)).mean()
+                  + F.relu(1.0 + discriminator.judge(seen_fake, y_fake)).mean())
+        extra: dict[str, float] = {}
+        if weight:
+            real_logits = discriminator.classify(seen_real)
+            d_loss = d_loss + weight * classifier_critic_loss(real_logits, y, discriminator.classify(seen_fake), y_fake)
+            extra["critic_acc"] = (real_logits.argmax(1) == 2 * y).float().mean().item()
         optimizers["discriminator"].zero_grad(set_to_none=True)
         d_loss.backward()
         optimizers["discriminator"].step()
-        g_loss = -discriminator(fake, y_fake).mean()
+        seen = discriminator.features(fake)
+        g_loss = -discriminator.judge(seen, y_fake).mean()
+        if weight:
+            g_loss = g_loss + weight * classifier_generator_loss(discriminator.classify(seen), y_fake)
         if pairs:  # a batch of one has no pair to compare
             spread = mode_seeking_loss(fake[:pairs], fake[pairs:2 * pairs], z[:pairs], z[pairs:2 * pairs])
             g_loss = g_loss + params["mode_seeking"] * spread
@@ -125,7 +150,7 @@ def train(job: TrainJob) -> dict[str, Any]:
         with torch.no_grad():
             for mine, theirs in zip(average.parameters(), generator.parameters()):
                 mine.lerp_(theirs, 1.0 - decay)
-        return {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "spread": 1.0 / spread.item(), "n": len(index)}
+        return {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "spread": 1.0 / spread.item(), **extra, "n": len(index)}
 
     result = trainer.fit(batches, step)
     return {**result, "classes": len(classes), "images": len(data)}
