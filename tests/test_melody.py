@@ -671,3 +671,60 @@ def test_a_manifest_reads_several_sources_and_abc_is_parsed_once(tmp_path, monke
     (tmp_path / "empty.sources").write_text("# nothing\n")
     with pytest.raises(BadInput, match="lists no sources"):
         corpora.load_corpus(tmp_path / "empty.sources")
+
+
+def test_style_adherence_holds_a_tune_to_its_rhythm_range(tmp_path):
+    """The nudge is signed by which side of the style's range the tune's share of off-beat-sixteenth
+    onsets is on, bounded, and off before a few events; a model that learnt only tunes with one
+    sixteenth pair a bar (20% of onsets), asked for a dense one, comes closer to dense's 30-40%
+    with it than without."""
+    import random
+
+    import torch
+
+    from engine.theory import Key
+    from plugins.melody.corpora import load_corpus
+    from plugins.melody.data import encode_tunes
+    from plugins.melody.events import RHYTHMS, Meter, Timeline, rhythm_range
+    from plugins.melody.generate import ADHERENCE, ADHERENCE_AFTER, Settings, one_thread, sample_events, style_bias
+    from plugins.melody.model import MelodyLSTM
+    from plugins.melody.train import event_loss
+
+    dense = RHYTHMS.index("dense")
+    low, high = rhythm_range(dense)
+    assert (low, high) == (0.30, 0.40) and rhythm_range(0) == (0.0, 0.02) and rhythm_range(len(RHYTHMS) - 1)[1] == 1.0
+
+    def timeline(lengths: list[int], rhythm: int) -> Timeline:
+        made = Timeline(Meter(2, 4), "major", 8, rhythm=rhythm)
+        for length in lengths:
+            made.add(30, length)
+        return made
+
+    eighths, sixteenths = [6] * ADHERENCE_AFTER, [3] * ADHERENCE_AFTER  # 0% and 50% off-beat onsets
+    assert style_bias(timeline(eighths, dense), 1.0) == 1.0 and style_bias(timeline(sixteenths, dense), 1.0) == -1.0
+    assert style_bias(timeline(sixteenths, 0), 0.5) == -0.5 and style_bias(timeline(eighths, 0), 1.0) == 0.0
+    assert style_bias(timeline(eighths[1:], dense), 1.0) == 0.0 and style_bias(timeline(eighths, dense), 0.0) == 0.0
+
+    for i in range(4):
+        rng = random.Random(i)
+        bars = [(rng.choice(SCALE), beats) for _ in range(8) for beats in (0.25, 0.25, 0.5, 0.5, 0.5)]
+        write_notes(tmp_path / f"busy{i}.mid", bars, meter=(2, 4))
+    data = encode_tunes(load_corpus(tmp_path).tunes)
+    torch.manual_seed(0)
+    model = MelodyLSTM(hidden=32, layers=1, dropout=0.0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
+    with one_thread():
+        for _ in range(120):
+            loss, count = event_loss(model, data.features, data.pitches, data.durations)
+            optimizer.zero_grad()
+            (loss / count).backward()
+            optimizer.step()
+    model.eval()
+
+    def share(adherence: float) -> float:
+        settings = Settings(Meter(2, 4), Key(2, "major"), 8, 1.0, 0, 1.0, 1, False, adherence)
+        timelines = sample_events(model, settings, [], [0, 1, 2, 3], [0] * 4, [None] * 4, [dense] * 4)
+        return sum(t.off_beat_onsets for t in timelines) / sum(len(t.onsets) for t in timelines)
+
+    free, held = share(0.0), share(3 * ADHERENCE)  # a firmer hold than shipped, for a clear effect in 8 bars
+    assert free < low - 0.02 and low - held < (low - free) / 2  # short of the range alone; half as short held to it

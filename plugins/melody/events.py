@@ -143,6 +143,12 @@ def rhythm_of(onsets: list[int]) -> int:
     return sum(share >= bound for bound in RHYTHM_BOUNDS)
 
 
+def rhythm_range(rhythm: int) -> tuple[float, float]:
+    """The share of events on off-beat sixteenths a style (an index into RHYTHMS) spans: [low, high)."""
+    bounds = (0.0, *RHYTHM_BOUNDS, 1.0)
+    return bounds[rhythm], bounds[rhythm + 1]
+
+
 def rhythm_ranges() -> str:
     """Each style's share of notes on off-beat sixteenths, in words: 'plain (under 2%), light (2-10%) ...'."""
     percents = [round(bound * 100) for bound in RHYTHM_BOUNDS]
@@ -291,15 +297,17 @@ class Timeline:
         self.onsets: list[int] = []  # relative to the first downbeat (a pickup is negative)
         self.pitch_ids: list[int] = []
         self.durations: list[int] = []
+        self.off_beat_onsets = 0  # events so far that began on an off-beat sixteenth
         self.now = -pickup
 
     def copy(self) -> Timeline:
         other = Timeline(self.meter, self.mode, self.total_bars, self.pickup, self.plan, self.rhythm)
         other.onsets, other.pitch_ids, other.durations = list(self.onsets), list(self.pitch_ids), list(self.durations)
-        other.now = self.now
+        other.now, other.off_beat_onsets = self.now, self.off_beat_onsets
         return other
 
     def add(self, pitch_id: int, duration: int) -> None:
+        self.off_beat_onsets += off_beat_sixteenth(self.now)
         self.onsets.append(self.now)
         self.pitch_ids.append(pitch_id)
         self.durations.append(duration)

@@ -40,9 +40,11 @@ from .events import (
     Meter,
     Timeline,
     normalised_pitch_id,
+    off_beat_sixteenth,
     parse_meter,
     pickup_units,
     pitch_of_id,
+    rhythm_range,
     tonic_pitch_ids,
 )
 from .form import AUTO, FREE, SAME_PART, echoed_pitches, fit_plan, replayed_event, similarity
@@ -160,6 +162,15 @@ def rhythm_for(rhythm: str, meter: Meter, bars: int, habits: Habits, uniform: fl
 
 
 # -- sampling ------------------------------------------------------------------------------------
+#: Style adherence: the most nats added to (or taken from) the note lengths whose next onset would
+#: land on an off-beat sixteenth while a tune's share of such onsets so far is below (above) its
+#: rhythm style's range. Told "dense" (30-40%), the model drifted to the middle of the styles once it
+#: had written a few eighths (24%; 2/4 tunes 11.8% against the held-out 18.1%). The nudge grows
+#: with the gap, reaching ADHERENCE at ADHERENCE_SPAN outside the range, and waits for
+#: ADHERENCE_AFTER events, before which a share says little.
+ADHERENCE, ADHERENCE_SPAN, ADHERENCE_AFTER = 1.0, 0.05, 8
+
+
 @dataclass
 class Settings:
     meter: Meter
@@ -170,6 +181,8 @@ class Settings:
     top_p: float
     beam: int
     end_on_tonic: bool
+    adherence: float = ADHERENCE  # 0: lengths at the model's own odds, whatever the style's range
+
 
     @property
     def final_units(self) -> int:
@@ -228,6 +241,18 @@ RHYTHM_TEMPERATURE = 1.0
 ECHO_PENALTY = 0.75
 
 
+def style_bias(timeline: Timeline, strength: float) -> float:
+    """Nats for the lengths that put the next onset on an off-beat sixteenth: positive while the
+    tune's share of such onsets is below its style's range, negative above it, 0 inside (see ADHERENCE)."""
+    events = len(timeline.onsets)
+    if not strength or events < ADHERENCE_AFTER:
+        return 0.0
+    share = timeline.off_beat_onsets / events
+    low, high = rhythm_range(timeline.rhythm)
+    gap = low - share if share < low else high - share if share > high else 0.0
+    return strength * max(-1.0, min(1.0, gap / ADHERENCE_SPAN))
+
+
 def _expand(model: MelodyLSTM, h: Hypothesis, hidden: torch.Tensor, pitch_logits: torch.Tensor, settings: Settings,
             generator: torch.Generator) -> list[tuple[float, int, int]]:
     """Up to ``beam`` distinct sampled next events of one hypothesis, with their total log-probs.
@@ -235,7 +260,8 @@ def _expand(model: MelodyLSTM, h: Hypothesis, hidden: torch.Tensor, pitch_logits
     Candidates are drawn with temperature (pitches; lengths at RHYTHM_TEMPERATURE), top-k and
     top-p, but scored by the model's own (temperature 1) probabilities under the meter
     constraints, as Magenta's beam search does; a pitch that would echo an old part in a new one
-    is ECHO_PENALTY less likely in both.
+    is ECHO_PENALTY less likely in both, and a length that keeps the tune in its rhythm style
+    :func:`style_bias` likelier.
     """
     beam = settings.beam
     longest, closing = _limits(h.timeline, settings)
@@ -253,6 +279,10 @@ def _expand(model: MelodyLSTM, h: Hypothesis, hidden: torch.Tensor, pitch_logits
     axis = torch.arange(N_DURATION_IDS)
     allowed = axis == longest if closing else (axis >= 1) & (axis <= longest)
     duration_logits = model.duration_logits(hidden.expand(beam, -1), pitches).masked_fill(~allowed, float("-inf"))
+    bias = 0.0 if closing else style_bias(h.timeline, settings.adherence)
+    if bias:
+        now = h.timeline.now
+        duration_logits[:, torch.tensor([off_beat_sixteenth(now + d) for d in range(N_DURATION_IDS)])] += bias
     duration_probs = filtered_probabilities(duration_logits, RHYTHM_TEMPERATURE, settings.top_k, settings.top_p)
     durations = draw(duration_probs, torch.rand(beam, generator=generator))
     log_probs = logits.log_softmax(-1)[pitches] + duration_logits.log_softmax(-1).gather(-1, durations[:, None]).squeeze(-1)
