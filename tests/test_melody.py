@@ -537,15 +537,12 @@ def test_rhythm_styles_are_counted_and_a_busy_tune_is_asked_for(tmp_path):
     """A corpus of eighth-note and sixteenth-note 2/4 tunes: each tune's style is read from its
     onsets, and a model trained on them writes more off-beat sixteenths when asked for a dense
     tune than for a plain one (a short plain training loop over the real encoding)."""
-    import torch
 
     from engine.theory import Key
     from plugins.melody.corpora import load_corpus
     from plugins.melody.data import encode_tunes
     from plugins.melody.events import RHYTHMS, Meter, off_beat_sixteenth, rhythm_of, tune_rhythm
-    from plugins.melody.generate import Settings, one_thread, sample_events
-    from plugins.melody.model import MelodyLSTM
-    from plugins.melody.train import event_loss
+    from plugins.melody.generate import Settings, sample_events
 
     assert [RHYTHMS[rhythm_of(onsets)] for onsets in ([0, 6, 12, 18], [0, 3, 6, 12, 18, 24, 30, 36],
                                                       [0, 3, 6, 12, 15, 18], [-3, 0, 6])] == ["plain", "lively", "dense", "dense"]
@@ -554,17 +551,7 @@ def test_rhythm_styles_are_counted_and_a_busy_tune_is_asked_for(tmp_path):
         write_notes(tmp_path / f"march{i}.mid", polka(i, busy=False), meter=(2, 4))
     tunes = load_corpus(tmp_path).tunes
     assert sorted(RHYTHMS[tune_rhythm(t)] for t in tunes) == ["dense"] * 4 + ["plain"] * 4
-    data = encode_tunes(tunes)
-    torch.manual_seed(0)
-    model = MelodyLSTM(hidden=32, layers=1, dropout=0.0)  # narrower, its duration head often stalls on the average
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
-    with one_thread():
-        for _ in range(120):
-            loss, count = event_loss(model, data.features, data.pitches, data.durations)
-            optimizer.zero_grad()
-            (loss / count).backward()
-            optimizer.step()
-    model.eval()
+    model = fitted_tiny_model(encode_tunes(tunes))
 
     def sixteenth_share(style: str) -> float:
         settings = Settings(Meter(2, 4), Key(2, "major"), 4, 1.0, 0, 1.0, 1, False)
@@ -680,15 +667,12 @@ def test_style_adherence_holds_a_tune_to_its_rhythm_range(tmp_path):
     with it than without."""
     import random
 
-    import torch
 
     from engine.theory import Key
     from plugins.melody.corpora import load_corpus
     from plugins.melody.data import encode_tunes
     from plugins.melody.events import RHYTHMS, Meter, Timeline, rhythm_range
-    from plugins.melody.generate import ADHERENCE, ADHERENCE_AFTER, Settings, one_thread, sample_events, style_bias
-    from plugins.melody.model import MelodyLSTM
-    from plugins.melody.train import event_loss
+    from plugins.melody.generate import ADHERENCE, ADHERENCE_AFTER, Settings, sample_events, style_bias
 
     dense = RHYTHMS.index("dense")
     low, high = rhythm_range(dense)
@@ -709,7 +693,26 @@ def test_style_adherence_holds_a_tune_to_its_rhythm_range(tmp_path):
         rng = random.Random(i)
         bars = [(rng.choice(SCALE), beats) for _ in range(8) for beats in (0.25, 0.25, 0.5, 0.5, 0.5)]
         write_notes(tmp_path / f"busy{i}.mid", bars, meter=(2, 4))
-    data = encode_tunes(load_corpus(tmp_path).tunes)
+    model = fitted_tiny_model(encode_tunes(load_corpus(tmp_path).tunes))
+
+    def share(adherence: float) -> float:
+        settings = Settings(Meter(2, 4), Key(2, "major"), 8, 1.0, 0, 1.0, 1, False, adherence)
+        timelines = sample_events(model, settings, [], [0, 1, 2, 3], [0] * 4, [None] * 4, [dense] * 4)
+        return sum(t.off_beat_onsets for t in timelines) / sum(len(t.onsets) for t in timelines)
+
+    free, held = share(0.0), share(3 * ADHERENCE)  # a firmer hold than shipped, for a clear effect in 8 bars
+    assert free < low - 0.02 and low - held < (low - free) / 2  # short of the range alone; half as short held to it
+
+
+def fitted_tiny_model(data):
+    """A 32-wide one-layer LSTM fitted to a few fixture tunes in seconds (at 16 wide its duration
+    head often stalls on the average rhythm), for tests of what generation does with a style."""
+    import torch
+
+    from plugins.melody.generate import one_thread
+    from plugins.melody.model import MelodyLSTM
+    from plugins.melody.train import event_loss
+
     torch.manual_seed(0)
     model = MelodyLSTM(hidden=32, layers=1, dropout=0.0)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
@@ -719,12 +722,4 @@ def test_style_adherence_holds_a_tune_to_its_rhythm_range(tmp_path):
             optimizer.zero_grad()
             (loss / count).backward()
             optimizer.step()
-    model.eval()
-
-    def share(adherence: float) -> float:
-        settings = Settings(Meter(2, 4), Key(2, "major"), 8, 1.0, 0, 1.0, 1, False, adherence)
-        timelines = sample_events(model, settings, [], [0, 1, 2, 3], [0] * 4, [None] * 4, [dense] * 4)
-        return sum(t.off_beat_onsets for t in timelines) / sum(len(t.onsets) for t in timelines)
-
-    free, held = share(0.0), share(3 * ADHERENCE)  # a firmer hold than shipped, for a clear effect in 8 bars
-    assert free < low - 0.02 and low - held < (low - free) / 2  # short of the range alone; half as short held to it
+    return model.eval()
