@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,11 +57,7 @@ class Habits:
         parts = parts_needed(bars)
         counts = self.forms.get((str(meter), parts))
         if counts is None:
-            pooled: Counter = Counter()
-            for (_, count), forms in sorted(self.forms.items()):
-                if count == parts:
-                    pooled.update(forms)
-            counts = _commonest_first(pooled)
+            counts = _commonest_first(_pooled(self.forms, lambda where: where[1] == parts))
         return _drawn(counts, uniform) if counts else None
 
     def draw_pickup(self, meter: Meter, uniform: float) -> int:
@@ -74,11 +71,7 @@ class Habits:
         four parts or more 43% are busy or denser, of shorter ones (often songs) 16%."""
         counts = self.rhythms.get((str(meter), parts_needed(bars)))
         if counts is None:
-            pooled: Counter = Counter()
-            for (where, _), styles in sorted(self.rhythms.items()):
-                if where == str(meter):
-                    pooled.update(styles)
-            counts = dict(sorted(pooled.items()))
+            counts = dict(sorted(_pooled(self.rhythms, lambda where: where[0] == str(meter)).items()))
         return _drawn(counts, uniform) or 0
 
     def pickup_rate(self, meter: Meter) -> float:
@@ -130,6 +123,16 @@ class Habits:
         except (ValueError, TypeError, ParamError) as error:
             raise BadInput(f"{path}: checkpoint config has a malformed corpus habit ({error})") from None
         return cls(pickups, forms, rhythms)
+
+
+def _pooled(table: dict[tuple[str, int], dict[Any, int]], keep: Callable[[tuple[str, int]], bool]) -> Counter:
+    """The counts of every (meter, parts) entry ``keep`` accepts, added up: the fallback when the
+    corpus had no tune of exactly that meter and length."""
+    pooled: Counter = Counter()
+    for where, counts in sorted(table.items()):
+        if keep(where):
+            pooled.update(counts)
+    return pooled
 
 
 def _commonest_first(counts: Counter) -> dict[str, int]:
