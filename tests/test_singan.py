@@ -85,6 +85,31 @@ def test_sizes_seeds_sheets_and_walks(muse, in_tmp, model):
         assert walk.n_frames == 3 and walk.size == (48, 32)
 
 
+def test_another_shape_is_laid_out_by_gpnn_then_painted_by_the_gan(model, monkeypatch):
+    import torch
+
+    from plugins.singan import generate
+    from plugins.singan.sampler import load_singan, noise_maps
+
+    # GPNN lays out the coarse scales up to the first whose short side, as learnt, reaches 25 px.
+    assert generate.layout_scales([(12, 38), (16, 50), (21, 66), (27, 87), (35, 114)]) == 4
+    assert generate.layout_scales([(8, 20), (12, 30)]) == 2  # all of a picture smaller than that
+    singan = load_singan(model)
+    laid: list[tuple[int, int]] = []
+    lay_out = generate.gpnn_at
+
+    def spy(painting, size, seed):
+        laid.append(size)
+        return lay_out(painting, size, seed)
+
+    monkeypatch.setattr(generate, "gpnn_at", spy)
+    wide = singan.sizes(32, 96)
+    first, again = (generate.picture(singan, noise_maps(2, wide), 0, 2) for _ in range(2))
+    assert first.shape == (1, 3, 32, 96) and torch.equal(first, again) and laid == [wide[generate.layout_scales(singan.sizes(*singan.size)) - 1]] * 2
+    generate.picture(singan, noise_maps(2, singan.sizes(*singan.size)), 0, 2)  # the painting's own shape: from noise
+    assert len(laid) == 2
+
+
 def test_scale_from_keeps_closer_to_the_painting(model):
     import torch
 

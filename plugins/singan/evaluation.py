@@ -36,17 +36,13 @@ from engine.io import shipped_model
 from plugins.imagekit.fid import frechet_distance
 from plugins.imagekit.random_features import EvaluatorNet
 
-from .data import plan_scales
-from .gpnn import gpnn_sample
-from .model import scale_sizes
+from .gpnn import gpnn_at
 from .sampler import load_singan, noise_maps
 
 #: The evaluator layer whose positions are SIFID's samples.
 LAYER = 1
 #: Short side of the thumbnails the layout distance compares: the coarsest scale's size or less.
 THUMBNAIL = 12
-#: Short side of the coarsest scale of the GPNN baseline's pyramid (SinGAN's and GPNN's papers).
-GPNN_MIN_SIZE = 25
 #: The shuffled-tiles baseline cuts the painting into this many tiles a side.
 TILES = 4
 
@@ -128,7 +124,6 @@ def evaluate(params: dict[str, Any], weights: Path) -> dict[str, Any]:
     model = load_singan(shipped_model(params["model"], weights, "singan"))
     painting = model.painting()
     sizes = model.sizes(*model.size)
-    gpnn_sizes = scale_sizes(*model.size, *plan_scales(*model.size, GPNN_MIN_SIZE))
     seeds = list(range(params["seed"], params["seed"] + params["samples"]))
     net = EvaluatorNet()
     crops = torch.Generator().manual_seed(params["seed"])
@@ -136,7 +131,7 @@ def evaluate(params: dict[str, Any], weights: Path) -> dict[str, Any]:
     methods = {
         "singan": lambda seed: model.synthesise(noise_maps(seed, sizes)),
         "random_crops": lambda seed: random_crop(painting, params["crop"], crops),
-        "gpnn": lambda seed: gpnn_sample(painting, gpnn_sizes, seed),
+        "gpnn": lambda seed: gpnn_at(painting, model.size, seed),
         "shuffled_tiles": lambda seed: shuffled_tiles(painting, tiles),
     }
     results = {name: score(make, seeds, net, painting) for name, make in methods.items()}

@@ -12,6 +12,7 @@ from engine.io import shipped_model
 
 from plugins.imagekit.sampling import layout, slerp, tile, to_hwc
 
+from .gpnn import MIN_SIZE, gpnn_at
 from .sampler import LoadedSinGAN, load_singan, noise_maps, to_uint8
 
 
@@ -21,9 +22,27 @@ def output_size(model: LoadedSinGAN, params: dict[str, Any]) -> tuple[int, int]:
     return params["height"] or height, params["width"] or width
 
 
-def picture(model: LoadedSinGAN, noises: list[torch.Tensor], scale_from: int) -> torch.Tensor:
+def layout_scales(learnt: list[tuple[int, int]]) -> int:
+    """How many coarse scales GPNN lays out in a retargeted picture: up to the first scale whose
+    short side, as learnt from the painting, reaches GPNN's own coarsest size (the scales below
+    it saw the painting whole and learnt its one composition)."""
+    return next((index + 1 for index, size in enumerate(learnt) if min(size) >= MIN_SIZE), len(learnt))
+
+
+def picture(model: LoadedSinGAN, noises: list[torch.Tensor], scale_from: int, seed: int) -> torch.Tensor:
     """uint8 ``(1, 3, H, W)``: from noise, or from the painting at ``scale_from`` (stretched to
-    the output's shape when it has another)."""
+    the output's shape when it has another).
+
+    A new picture of another shape than the painting's is laid out by GPNN (patch nearest
+    neighbours) up to about 25 px and painted by the GAN from there. The coarsest generators
+    learnt the painting's one composition over a receptive field as wide as their scale, so
+    from noise at another width they smear it into horizontal bands; GPNN rearranges whole
+    patches of the painting instead (docs/singan.md#retargeting measures both).
+    """
+    sizes = [tuple(noise.shape[-2:]) for noise in noises]
+    if scale_from == 0 and sizes[-1] != model.size:
+        start = layout_scales(model.sizes(*model.size))
+        return to_uint8(model.synthesise(noises, start, gpnn_at(model.painting(), sizes[start - 1], seed)))
     return to_uint8(model.synthesise(noises, scale_from, model.painting() if scale_from else None))
 
 
@@ -43,9 +62,9 @@ def generate(params: dict[str, Any], seed: int, weights: Path) -> Image:
     meta = {"checkpoint": model.sha256}
     start = params["scale_from"]
     if params["interpolate"]:
-        frames = torch.cat([picture(model, noises, start) for noises in walk(seed, sizes, params["interpolate"])])
+        frames = torch.cat([picture(model, noises, start, seed) for noises in walk(seed, sizes, params["interpolate"])])
         return layout(to_hwc(frames), animate=params["animate"], columns=len(frames), meta=meta)
     if params["grid"]:
-        cells = [picture(model, noise_maps(seed + j, sizes), start) for j in range(params["grid"] ** 2)]
+        cells = [picture(model, noise_maps(seed + j, sizes), start, seed + j) for j in range(params["grid"] ** 2)]
         return Image(tile(to_hwc(torch.cat(cells)), params["grid"]), meta=meta)
-    return Image(to_hwc(picture(model, noise_maps(seed, sizes), start))[0], meta=meta)
+    return Image(to_hwc(picture(model, noise_maps(seed, sizes), start, seed))[0], meta=meta)

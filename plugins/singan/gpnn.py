@@ -16,10 +16,13 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from .data import resize
-from .model import upsample
+from .data import plan_scales, resize
+from .model import scale_sizes, upsample
 
 PATCH = 7
+#: Short side of the coarsest scale of GPNN's own pyramid (SinGAN's and GPNN's papers). From a
+#: much smaller start the nearest-neighbour search rebuilds the painting exactly.
+MIN_SIZE = 25
 ALPHA = 0.005
 NOISE = 0.75
 CHUNK = 2048
@@ -75,3 +78,8 @@ def gpnn_sample(painting: torch.Tensor, sizes: Sequence[tuple[int, int]], seed: 
             keys = patches(blurred if iteration == 0 else reals[scale])
             image = fold(values[nearest_patches(patches(image), keys, alpha)], size)
     return image
+
+
+def gpnn_at(painting: torch.Tensor, size: tuple[int, int], seed: int) -> torch.Tensor:
+    """One GPNN image at ``size`` on GPNN's own pyramid (coarsest short side :data:`MIN_SIZE`)."""
+    return gpnn_sample(painting, scale_sizes(*size, *plan_scales(*size, MIN_SIZE)), seed)
