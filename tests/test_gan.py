@@ -163,6 +163,44 @@ def test_class_norm_gives_each_label_its_own_gain_and_loads_from_a_checkpoint(mu
     assert loaded.render(*loaded.seeds([0, 1], 2, 1.0)).shape == (2, 1, 28, 28)
 
 
+def test_class_check_draws_each_seeds_first_candidate_the_critic_sees_as_the_label(in_tmp, tmp_path, trained):
+    import torch
+
+    from engine import Engine
+    from plugins.gan.sampler import load_gan
+    from plugins.imagekit.sampling import seeded_latent
+
+    Engine().train("gan", data=make_idx(tmp_path / "fashion", count=32), out=in_tmp / "adc.safetensors", dry_run=True,
+                   progress=False, batch_size=16, width=8, latent=8, sample_every=0, classifier_weight=1.0)
+    gan = load_gan(in_tmp / "adc.safetensors")
+    assert gan.critic is not None  # shipped beside the generator when trained with its class head
+
+    class Critic:  # sees only candidate `wanted` of each seed as a real image of class 2
+        wanted = 3
+
+        def features(self, images):
+            return images
+
+        def classify(self, features):
+            logits = torch.zeros(len(features), 2 * len(gan.classes))
+            logits[:, 2 * 5] = 1.0
+            if self.wanted < len(features):
+                logits[self.wanted, 2 * 2] = 2.0
+            return logits
+
+    gan.critic = Critic()  # type: ignore[assignment]
+    candidates = seeded_latent(5, 8, len(gan.classes), alternatives=7)[0]
+    latents, labels = gan.seeds([5, 6], 2, 1.0, candidates=8)
+    assert torch.equal(latents[0], candidates[3]) and labels.tolist() == [2, 2]
+    assert torch.equal(gan.seeds([5], 2, 1.0, candidates=8)[0][0], latents[0])  # independent of the seeds beside it
+    Critic.wanted = 99  # no candidate passes: the seed's own latent
+    assert torch.equal(gan.seeds([5], 2, 1.0, candidates=8)[0][0], candidates[0])
+    assert torch.equal(gan.seeds([5], 2, 1.0, candidates=1)[0][0], candidates[0])
+    plain = load_gan(trained / "gan.safetensors")  # trained without the class head: nothing to check with
+    assert plain.critic is None
+    assert torch.equal(plain.seeds([5], 2, 1.0, candidates=8)[0], plain.seeds([5], 2, 1.0)[0])
+
+
 def test_critic_classifier_has_a_real_and_a_generated_column_per_class():
     import torch
 

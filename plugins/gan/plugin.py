@@ -15,6 +15,9 @@ from plugins.imagekit.params import CONDITIONAL, FID, SHAPE
 
 WEIGHTS = Path(__file__).parent / "weights"
 
+CLASS_CHECK = Param("class_check", int, 8, "candidate latents per image: the first whose image the critic's class head sees as "
+                                           "the label is drawn (1 = off; checkpoints trained without classifier_weight have no "
+                                           "such critic and draw plain samples)", min=1, max=64)
 MODEL = Param("model", str, "default", "shipped checkpoint name (default: the most precise; varied: more variety and a better FID, slightly less class fidelity) or a .safetensors path from `muse train gan`")
 
 
@@ -26,6 +29,7 @@ class GanGenerator(Generator):
         MODEL,
         Param("label", str, None, "class to draw, by name (dress, sneaker, top...) or index; default: each seed picks one"),
         Param("truncation", float, 1.0, "scale the latent toward its mean: lower = more typical, less varied", min=0.0, max=2.0),
+        CLASS_CHECK,
         Param("grid", int, 0, "draw a GRIDxGRID contact sheet instead: cell j is the sample of seed+j", min=0, max=32),
         Param("interpolate", int, 0, "a latent walk of this many frames (slerp from seed to seed+1)", min=0, max=256),
         Param("animate", bool, True, "a walk as animation frames (GIF, WebP and PNG animate); false: the frames side by side as one strip"),
@@ -47,6 +51,7 @@ class GanGenerator(Generator):
         MODEL,
         *FID,
         Param("truncation", float, 1.0, "latent scale of the generated images", min=0.0, max=2.0),
+        CLASS_CHECK,
         Param("seed", int, 0, "first seed of the generated images", min=0),
     )
     demo_params = [{"grid": 6}, {"label": "sneaker", "interpolate": 8}]
@@ -76,14 +81,15 @@ class GanGenerator(Generator):
         label = resolve_label(params["label"], gan.classes, self.name)
         meta = {"checkpoint": gan.sha256}
         if params["interpolate"]:
-            latents, labels = gan.seeds([seed, seed + 1], label, params["truncation"])
+            latents, labels = gan.seeds([seed, seed + 1], label, params["truncation"], params["class_check"])
             path = slerp(latents[0], latents[1], params["interpolate"])
             frames = gan.render(path, labels[:1].expand(len(path)))
             return layout(to_hwc(frames), animate=params["animate"], columns=len(path), meta=meta)
         if params["grid"]:
             seeds = [seed + j for j in range(params["grid"] ** 2)]
-            return sample_sheet(seeds, lambda s: gan.render(*gan.seeds(s, label, params["truncation"])), params["grid"], meta)
-        pixels = gan.render(*gan.seeds([seed], label, params["truncation"]))
+            return sample_sheet(seeds, lambda s: gan.render(*gan.seeds(s, label, params["truncation"], params["class_check"])),
+                                params["grid"], meta)
+        pixels = gan.render(*gan.seeds([seed], label, params["truncation"], params["class_check"]))
         return Image(to_hwc(pixels)[0], meta=meta)
 
     def train(self, job) -> dict[str, Any]:
@@ -97,7 +103,7 @@ class GanGenerator(Generator):
         gan = self._model(params["model"])
 
         def render(seeds: list[int], label: int | None):
-            return gan.render(*gan.seeds(seeds, label, params["truncation"]))
+            return gan.render(*gan.seeds(seeds, label, params["truncation"], params["class_check"]))
 
         return generator_report(self.name, data, params, render, classes=len(gan.classes), checkpoint=gan.sha256)
 

@@ -84,7 +84,9 @@ def train(job: TrainJob) -> dict[str, Any]:
     if params["class_norm"] and not classes:
         raise BadInput(f"{job.data}: class_norm needs labelled data and conditional=true (pass class_norm=false)")
     config = {"latent": params["latent"], "width": params["width"], "size": size, "channels": channels, "classes": classes,
-              "class_norm": params["class_norm"], "critic_depth": params["critic_depth"], "critic_classifier": weight > 0}
+              "critic_depth": params["critic_depth"], "critic_classifier": weight > 0}
+    if params["class_norm"]:  # only when on, so runs begun before the option existed still resume
+        config["class_norm"] = True
     generator = build_generator(config)
     discriminator = Discriminator(params["width"], size, channels, len(classes), params["critic_depth"], classifier=weight > 0)
     average = copy.deepcopy(generator).requires_grad_(False)
@@ -99,7 +101,10 @@ def train(job: TrainJob) -> dict[str, Any]:
 
     def export() -> dict[str, torch.Tensor]:
         recalibrate_batchnorm(average)
-        return pack_fp16({f"generator.{k}": v for k, v in average.state_dict().items()})
+        tensors = {f"generator.{k}": v for k, v in average.state_dict().items()}
+        if weight:  # the class head checks samples at generation time (sampler.LoadedGan.seeds)
+            tensors.update({f"critic.{k}": v for k, v in discriminator.state_dict().items()})
+        return pack_fp16(tensors)
 
     def sample(step: int, folder) -> None:
         recalibrate_batchnorm(average)

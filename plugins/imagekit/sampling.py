@@ -10,11 +10,17 @@ import torch
 from engine import Image
 
 
-def seeded_latent(seed: int, size: int, classes: int) -> tuple[torch.Tensor, int]:
-    """The latent vector and the (random) class of one seed: the same seed, the same pair."""
+def seeded_latent(seed: int, size: int, classes: int, alternatives: int = 0) -> tuple[torch.Tensor, int]:
+    """The latent vector and the (random) class of one seed: the same seed, the same pair.
+
+    With ``alternatives`` > 0 the latent is ``(1 + alternatives, size)``: row 0 is the seed's
+    own latent, the others are drawn after the label from the same stream, so a sampler that
+    picks among them stays a function of the seed."""
     generator = torch.Generator().manual_seed(int(seed))
     latent = torch.randn(size, generator=generator)
     label = int(torch.randint(max(classes, 1), (1,), generator=generator)) if classes else 0
+    if alternatives:
+        latent = torch.cat([latent[None], torch.randn(alternatives, size, generator=generator)])
     return latent, label
 
 
