@@ -135,34 +135,6 @@ def test_networks_fit_every_size_and_critic_depth(size, depth):
     assert critic(images, labels).shape == (2,)
 
 
-def test_class_norm_gives_each_label_its_own_gain_and_loads_from_a_checkpoint(muse, in_tmp, tmp_path):
-    import torch
-
-    from engine.training import read_metadata
-    from plugins.gan.model import ClassNorm, Generator
-    from plugins.gan.sampler import load_gan
-
-    generator = Generator(latent=8, width=8, size=28, channels=1, classes=3, class_norm=True).eval()
-    norms = [m for m in generator.modules() if isinstance(m, ClassNorm)]
-    assert len(norms) == 3  # the projection and both upsampling blocks
-    z = torch.randn(1, 8).expand(2, 8)
-    with torch.no_grad():
-        before = generator(z, torch.tensor([0, 1]))
-        norms[-1].bias.weight[1] += 1.0  # only label 1's bias moves
-        after = generator(z, torch.tensor([0, 1]))
-    assert torch.equal(before[0], after[0]) and not torch.equal(before[1], after[1])
-    with pytest.raises(ValueError, match="class_norm needs classes"):
-        Generator(latent=8, width=8, classes=0, class_norm=True)
-
-    data = make_idx(tmp_path / "fashion", count=32)
-    assert muse("train", "gan", "--data", data, "--dry-run", "--out", "cbn.safetensors", "--batch-size", "16",
-                "--width", "8", "--latent", "8", "--sample-every", "0", "-p", "class_norm=true").code == 0
-    assert read_metadata("cbn.safetensors")["config"]["class_norm"] is True
-    loaded = load_gan(in_tmp / "cbn.safetensors")
-    assert any(isinstance(m, ClassNorm) for m in loaded.generator.modules())
-    assert loaded.render(*loaded.seeds([0, 1], 2, 1.0)).shape == (2, 1, 28, 28)
-
-
 def test_class_check_draws_each_seeds_first_candidate_the_critic_sees_as_the_label(in_tmp, tmp_path, trained):
     import torch
 

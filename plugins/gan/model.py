@@ -6,9 +6,7 @@ resolution and halves the width, as in Radford et al. G upsamples by nearest nei
 checkerboard of speckles (Odena et al. 2016) that the FID features punish. The critic has
 ``depth`` convolutions per resolution: 1 is DCGAN's, 2 adds a 3x3 convolution before each
 downsampling as in the SNGAN "standard CNN" (Miyato et al. 2018). Class conditioning: a learned
-label embedding concatenated to the latent in G (and, with ``class_norm``, conditional batch
-norm: every normalisation gets a per-class gain and bias, as in SNGAN and BigGAN, so the label
-steers each block and not only the input), and the projection discriminator of Miyato &
+label embedding concatenated to the latent in G, and the projection discriminator of Miyato &
 Koyama (2018) in D, which conditions without extra input channels, and optionally an auxiliary
 discriminative classifier on D's features (ADC-GAN, Hou et al. 2022): it tells 2K classes apart,
 "real of class y" from "generated for class y", which gives G a class signal as strong as a
@@ -37,50 +35,23 @@ def upsamplings(size: int) -> int:
     return {28: 2, 32: 3, 64: 4}[size]
 
 
-class ClassNorm(nn.Module):
-    """Batch norm whose gain and bias are looked up per class (conditional batch norm).
-
-    Starts as plain batch norm (gain 1, bias 0 for every class); its ``norm`` is an ordinary
-    ``BatchNorm2d`` so re-estimating the statistics treats it like any other.
-    """
-
-    def __init__(self, channels: int, classes: int):
-        super().__init__()
-        self.norm = nn.BatchNorm2d(channels, affine=False)
-        self.gain = nn.Embedding(classes, channels)
-        self.bias = nn.Embedding(classes, channels)
-        nn.init.ones_(self.gain.weight)
-        nn.init.zeros_(self.bias.weight)
-
-    def forward(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        shape = (len(labels), -1, 1, 1)
-        return self.norm(features) * self.gain(labels).view(shape) + self.bias(labels).view(shape)
-
-
 class Generator(nn.Module):
     """z (+ label embedding) -> image in [-1, 1]."""
 
-    def __init__(self, latent: int = 64, width: int = 64, size: int = 28, channels: int = 1, classes: int = 0,
-                 class_norm: bool = False):
+    def __init__(self, latent: int = 64, width: int = 64, size: int = 28, channels: int = 1, classes: int = 0):
         super().__init__()
-        if class_norm and not classes:
-            raise ValueError("class_norm needs classes")
         self.latent, self.classes, self.base = latent, classes, start_size(size)
-
-        def norm(features: int) -> nn.Module:
-            return ClassNorm(features, classes) if class_norm else nn.BatchNorm2d(features)
-
         blocks = upsamplings(size)
         top = width * 2 ** (blocks - 1)
         self.embed = nn.Embedding(classes, latent) if classes else None
         self.project = nn.Sequential(
             nn.Linear(latent * (2 if classes else 1), top * self.base ** 2, bias=False),
-            nn.Unflatten(1, (top, self.base, self.base)), norm(top), nn.ReLU(True))
+            nn.Unflatten(1, (top, self.base, self.base)), nn.BatchNorm2d(top), nn.ReLU(True))
         layers: list[nn.Module] = []
         channels_in = top
         for _ in range(blocks):
             layers += [nn.Upsample(scale_factor=2), nn.Conv2d(channels_in, channels_in // 2, 3, 1, 1, bias=False),
-                       norm(channels_in // 2), nn.ReLU(True)]
+                       nn.BatchNorm2d(channels_in // 2), nn.ReLU(True)]
             channels_in //= 2
         layers += [nn.Conv2d(channels_in, channels, 3, 1, 1), nn.Tanh()]
         self.body = nn.Sequential(*layers)
@@ -90,16 +61,12 @@ class Generator(nn.Module):
             if labels is None:
                 raise ValueError("this generator is class-conditional: pass labels")
             z = torch.cat([z, self.embed(labels)], dim=1)
-        for layer in (*self.project, *self.body):
-            z = layer(z, labels) if isinstance(layer, ClassNorm) else layer(z)
-        return z
+        return self.body(self.project(z))
 
 
 def build_generator(config: dict[str, Any]) -> Generator:
-    """The generator a checkpoint's config describes (training and sampling build it the same way;
-    checkpoints from before ``class_norm`` existed lack the key and load as they were trained)."""
-    return Generator(config["latent"], config["width"], config["size"], config["channels"], len(config["classes"]),
-                     config.get("class_norm", False))
+    """The generator a checkpoint's config describes (training and sampling build it the same way)."""
+    return Generator(config["latent"], config["width"], config["size"], config["channels"], len(config["classes"]))
 
 
 class MinibatchStd(nn.Module):

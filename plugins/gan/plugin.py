@@ -41,8 +41,6 @@ class GanGenerator(Generator):
         Param("mode_seeking", float, 0.0, "weight of a term that keeps samples of one label apart (0 = off; docs/models.md#gan measures 1)", min=0.0, max=100.0),
         Param("classifier_weight", float, 0.0, "weight of a class head in the critic that tells real from generated images of "
                                                "each class (ADC-GAN; 0 = off; docs/models.md#gan measures 1)", min=0.0, max=100.0),
-        Param("class_norm", bool, False, "conditional batch norm in the generator: a per-class gain and bias in every block "
-                                         "(docs/models.md#gan measures it)"),
         Param("critic_depth", int, 2, "critic convolutions per resolution: 1 = DCGAN, 2 = SNGAN's standard CNN", min=1, max=3),
         *SHAPE,
         CONDITIONAL,

@@ -27,7 +27,7 @@ from .model import Discriminator, Generator, build_generator
 #: What a GAN checkpoint's config must say, bounded to what loads in reasonable memory.
 CONFIG = (Field("latent", int, 1, 4096), Field("width", int, 1, 512), Field("size", int, 4, 512),
           Field("channels", int, choices=(1, 3)), Field("classes", list, 0, 10_000),
-          Field("class_norm", bool, required=False), Field("critic_depth", int, 1, 3, required=False))
+          Field("critic_depth", int, 1, 3, required=False))
 
 
 @dataclass

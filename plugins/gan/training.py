@@ -81,12 +81,8 @@ def train(job: TrainJob) -> dict[str, Any]:
     if weight and not classes:
         raise BadInput(f"{job.data}: classifier_weight needs labelled data and conditional=true (pass classifier_weight=0)")
     # The critic's shape is not needed to sample, but it belongs to the run: resuming with another critic is refused.
-    if params["class_norm"] and not classes:
-        raise BadInput(f"{job.data}: class_norm needs labelled data and conditional=true (pass class_norm=false)")
     config = {"latent": params["latent"], "width": params["width"], "size": size, "channels": channels, "classes": classes,
               "critic_depth": params["critic_depth"], "critic_classifier": weight > 0}
-    if params["class_norm"]:  # only when on, so runs begun before the option existed still resume
-        config["class_norm"] = True
     generator = build_generator(config)
     discriminator = Discriminator(params["width"], size, channels, len(classes), params["critic_depth"], classifier=weight > 0)
     average = copy.deepcopy(generator).requires_grad_(False)
