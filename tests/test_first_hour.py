@@ -137,7 +137,7 @@ def test_demo_gives_stylizers_one_plain_work_of_the_generator_they_name():
     from engine.demo import plan
 
     eng = Engine()
-    steps = {step.component: step for step in plan(eng, seed=4) if step.kind == "stylizer"}
+    steps = {step.component: step for step in plan(eng, seed=1) if step.kind == "stylizer"}  # `muse demo`'s default seed
     for name in ("classifier", "vae-reconstruct"):
         work = steps[name].make([])
         source = work.meta["inputs"][0]

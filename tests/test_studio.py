@@ -92,7 +92,7 @@ def test_invalid_values_get_the_cli_message_next_to_the_field(studio, muse, in_t
     assert response.status_code == 400 and set(errors) == {"truncation", "grid", "seed", "n"}
     assert errors["grid"] == "gan: grid='x' is not an integer; valid: 0..32 (draw a GRIDxGRID contact sheet instead: cell j is the sample of seed+j)"
     unknown = studio.post("/api/validate", json={"kind": "generator", "name": "gan", "params": {"colour": "1"}}, headers=H).json()
-    assert unknown["errors"]["colour"].startswith("unknown parameter of gan: 'colour'; valid: animate, grid")
+    assert unknown["errors"]["colour"].startswith("unknown parameter of gan: 'colour'; valid: animate, class_check, grid")
     assert studio.post("/api/validate", json={"kind": "generator", "name": "gann"}, headers=H).json()["errors"]["_"].startswith(
         "unknown generator 'gann'")
     assert studio.get("/api/jobs").json()["jobs"] == [] or all(j["component"] != "gan" or j["state"] == "done"

@@ -18,7 +18,8 @@ WEIGHTS = Path(__file__).parent / "weights"
 CLASS_CHECK = Param("class_check", int, 8, "candidate latents per image: the first whose image the critic's class head sees as "
                                            "the label is drawn (1 = off; checkpoints trained without classifier_weight have no "
                                            "such critic and draw plain samples)", min=1, max=64)
-MODEL = Param("model", str, "default", "shipped checkpoint name (default: the most precise; varied: more variety and a better FID, slightly less class fidelity) or a .safetensors path from `muse train gan`")
+MODEL = Param("model", str, "default", "shipped checkpoint name (default: ADC critic, class-checked, the best FID, recall and CAS; "
+                                       "precise: the most precise, a third of the variety) or a .safetensors path from `muse train gan`")
 
 
 class GanGenerator(Generator):
