@@ -86,9 +86,8 @@ class GanGenerator(Generator):
             return layout(to_hwc(frames), animate=params["animate"], columns=len(path), meta=meta)
         if params["grid"]:
             seeds = [seed + j for j in range(params["grid"] ** 2)]
-            return sample_sheet(seeds, lambda s: gan.render(*gan.seeds(s, label, params["truncation"], params["class_check"])),
-                                params["grid"], meta)
-        pixels = gan.render(*gan.seeds([seed], label, params["truncation"], params["class_check"]))
+            return sample_sheet(seeds, lambda s: gan.draw(s, label, params["truncation"], params["class_check"]), params["grid"], meta)
+        pixels = gan.draw([seed], label, params["truncation"], params["class_check"])
         return Image(to_hwc(pixels)[0], meta=meta)
 
     def train(self, job) -> dict[str, Any]:
@@ -102,7 +101,7 @@ class GanGenerator(Generator):
         gan = self._model(params["model"])
 
         def render(seeds: list[int], label: int | None):
-            return gan.render(*gan.seeds(seeds, label, params["truncation"], params["class_check"]))
+            return gan.draw(seeds, label, params["truncation"], params["class_check"])
 
         return generator_report(self.name, data, params, render, classes=len(gan.classes), checkpoint=gan.sha256)
 

@@ -58,6 +58,10 @@ class LoadedGan:
             latents = self._class_checked(latents, labels)
         return latents, labels
 
+    def draw(self, seeds: list[int], label: int | None, truncation: float, candidates: int = 1) -> torch.Tensor:
+        """uint8 images of seeds: :meth:`render` of :meth:`seeds`."""
+        return self.render(*self.seeds(seeds, label, truncation, candidates))
+
     @torch.no_grad()
     def _class_checked(self, latents: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Of ``(N, K, latent)`` candidates, each row's first that the critic's class head gives
